@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian 12 machine for tweetstream: Debian packages, then Apache Kafka's broker and
+# an Elasticsearch node from Maven Central into the git-ignored .cache/ folder, and the unprivileged
+# user that Elasticsearch runs as. Idempotent: what is already there is kept, a second run is a no-op.
+#
+# Versions can be chosen by environment (defaults are what the tests use):
+#   KAFKA_VERSION (3.9.2)  ES_VERSION (7.17.29)  ES_DIST (elasticsearch | opensearch)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/lib.sh"
+
+bash "$here/install-deps.sh"
+
+mkdir -p "$CACHE_DIR"
+
+# --- Kafka: the broker is kafka_2.13 plus its runtime dependencies, resolved by Maven. -------------
+install_kafka() {
+  local dir="$CACHE_DIR/kafka-$KAFKA_VERSION"
+  if [[ -f "$dir/.complete" ]]; then echo "install: Kafka $KAFKA_VERSION already in $dir"; return; fi
+  command -v mvn >/dev/null || { echo "install: Maven (mvn) is needed to fetch Kafka" >&2; exit 1; }
+  rm -rf "$dir"; mkdir -p "$dir"
+  sed "s/@KAFKA_VERSION@/$KAFKA_VERSION/" "$here/kafka-pom.xml" > "$dir/pom.xml"
+  echo "install: resolving Kafka $KAFKA_VERSION from Maven Central"
+  (cd "$dir" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$dir/libs" -DincludeScope=runtime)
+  touch "$dir/.complete"
+}
+
+# --- Elasticsearch (or OpenSearch): the integ-test-zip distribution from Maven Central. -----------
+install_search() {
+  local dir="$CACHE_DIR/$ES_DIST-$ES_VERSION"
+  if [[ -f "$dir/.complete" ]]; then echo "install: $ES_DIST $ES_VERSION already in $dir"; return; fi
+  local group="org/elasticsearch/distribution/integ-test-zip/elasticsearch"
+  [[ "$ES_DIST" == opensearch ]] && group="org/opensearch/distribution/integ-test-zip/opensearch"
+  local url="https://repo.maven.apache.org/maven2/$group/$ES_VERSION/$ES_DIST-$ES_VERSION.zip"
+  echo "install: downloading $url"
+  rm -rf "$dir" "$CACHE_DIR/$ES_DIST.zip.part"
+  curl -fsSL --retry 3 -o "$CACHE_DIR/$ES_DIST.zip.part" "$url"
+  local tmp="$CACHE_DIR/unpack.$$"
+  mkdir -p "$tmp" && unzip -q "$CACHE_DIR/$ES_DIST.zip.part" -d "$tmp"
+  mv "$tmp/$ES_DIST-$ES_VERSION" "$dir" && rm -rf "$tmp" "$CACHE_DIR/$ES_DIST.zip.part"
+  touch "$dir/.complete"
+}
+
+# --- The unprivileged user: Elasticsearch refuses to run as root. ---------------------------------
+install_user() {
+  if [[ $(id -u) -ne 0 ]]; then return; fi   # not root: Elasticsearch runs as the caller
+  if ! id "$ES_USER" >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+    echo "install: created user $ES_USER"
+  fi
+}
+
+install_kafka
+install_search
+install_user
+echo "install: done (cache: $CACHE_DIR)"
