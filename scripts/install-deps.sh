@@ -13,7 +13,7 @@ BUILD_PACKAGES=(
   libabsl-dev
   libsimdjson-dev
   rapidjson-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libcpp-httplib-dev
   libbenchmark-dev
 )
 RUNTIME_PACKAGES=(openjdk-17-jre-headless python3)

@@ -1,0 +1,74 @@
+#pragma once
+// A narrow Kafka consumer interface in our own types, with the librdkafka implementation.
+// Offsets are committed only explicitly (auto-commit off): the sink decides what is done.
+// Thread-safety: use from one thread.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace tweetstream::common {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  friend bool operator<(const TopicPartition& a, const TopicPartition& b) {
+    return std::tie(a.topic, a.partition) < std::tie(b.topic, b.partition);
+  }
+  friend bool operator==(const TopicPartition& a, const TopicPartition& b) = default;
+};
+
+struct ConsumerRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::optional<std::string> key;
+  // Unset for a tombstone (null value).
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int64_t timestamp_ms = -1;
+};
+
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  // Returns up to `max_records` records, waiting up to `timeout` for the first one. Errors that the
+  // client recovers from by itself are logged, not returned; a returned error is fatal
+  // (e.g. authentication) or UNAVAILABLE while no broker answers.
+  virtual absl::StatusOr<std::vector<ConsumerRecord>> Poll(size_t max_records,
+                                                           std::chrono::milliseconds timeout) = 0;
+  // Commits, synchronously, the given next-offsets-to-read.
+  virtual absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets) = 0;
+  // Partitions currently assigned to this member.
+  virtual std::vector<TopicPartition> Assignment() = 0;
+  // Leaves the group cleanly.
+  virtual absl::Status Close() = 0;
+};
+
+struct KafkaConsumerOptions {
+  std::string bootstrap_servers = "127.0.0.1:9092";
+  std::string group_id = "tweet-sink";
+  std::string client_id = "tweet-sink";
+  std::vector<std::string> topics = {"twitter-stream"};
+  // Where a new group starts: "earliest" or "latest".
+  std::string start_from = "earliest";
+  std::map<std::string, std::string> extra;
+};
+
+absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsumerOptions& options);
+
+// Creates `topic` if it does not exist (partitions, replication factor). OK when it already exists.
+// UNAVAILABLE naming the address when no broker answered within `timeout`.
+absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string& topic, int partitions,
+                         int replication_factor, std::chrono::milliseconds timeout,
+                         const std::map<std::string, std::string>& topic_config = {});
+
+}  // namespace tweetstream::common

@@ -1,0 +1,81 @@
+#pragma once
+// A narrow Kafka producer interface in our own types (no librdkafka type leaks through), with the
+// librdkafka implementation. Delivery is asynchronous: Produce() enqueues, the delivery report comes
+// back through the callback given to the record, served by Poll() or Flush() on the caller's thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace tweetstream::common {
+
+// Result of one delivery: OK with partition/offset, or the final error (the producer already
+// retried what is retriable; a failed delivery is final).
+struct DeliveryReport {
+  absl::Status status;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+struct ProducerRecord {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Called once, on the thread that calls Poll()/Flush(). May be empty.
+  std::function<void(const DeliveryReport&)> on_delivery;
+};
+
+struct ProducerCounters {
+  int64_t produced = 0;   // enqueued
+  int64_t delivered = 0;  // acknowledged by the broker
+  int64_t failed = 0;     // delivery failed for good
+};
+
+class Producer {
+ public:
+  virtual ~Producer() = default;
+  // Enqueues a record. When the local queue is full it serves delivery reports and waits (up to
+  // `enqueue_timeout` of the options) instead of growing memory: a full queue slows the reader.
+  // RESOURCE_EXHAUSTED when the queue stayed full; INVALID_ARGUMENT for a record the broker will
+  // never take (too large).
+  virtual absl::Status Produce(ProducerRecord record) = 0;
+  // Serves pending delivery reports, waiting up to `timeout` for the first.
+  virtual void Poll(std::chrono::milliseconds timeout) = 0;
+  // Waits until every enqueued record is delivered or failed; DEADLINE_EXCEEDED if some are still
+  // in flight at the deadline.
+  virtual absl::Status Flush(std::chrono::milliseconds timeout) = 0;
+  virtual ProducerCounters Counters() const = 0;
+};
+
+struct KafkaProducerOptions {
+  std::string bootstrap_servers = "127.0.0.1:9092";
+  std::string client_id = "tweet-source";
+  // zstd: tweets are small and repetitive JSON-like protobuf; zstd compresses them best per CPU.
+  std::string compression = "zstd";
+  // Wait a little to fill batches: throughput over latency for a firehose of small records.
+  int linger_ms = 20;
+  int batch_size_bytes = 1 << 20;
+  // Bound on the local queue: memory stays bounded whatever the reader's speed.
+  int queue_max_messages = 100000;
+  int queue_max_kbytes = 256 * 1024;
+  // A delivery that is not confirmed within this time fails (and the cursor never passes it).
+  std::chrono::milliseconds delivery_timeout{120000};
+  // How long Produce() waits for room in a full queue before giving up.
+  std::chrono::milliseconds enqueue_timeout{60000};
+  // Extra librdkafka properties, applied last (for operators; not validated here).
+  std::map<std::string, std::string> extra;
+};
+
+// librdkafka producer: enable.idempotence=true and acks=all, always (see DESIGN.md).
+absl::StatusOr<std::unique_ptr<Producer>> CreateKafkaProducer(const KafkaProducerOptions& options);
+
+}  // namespace tweetstream::common

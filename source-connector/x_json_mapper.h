@@ -1,0 +1,68 @@
+#pragma once
+// X API v2 JSON -> TweetEnvelope.
+//
+// Parses one response body of the X API v2 — a search page (`data[]`), a lookup (`data` object or
+// array), or one filtered-stream event (`data` object + `matching_rules`) — and maps every tweet in it
+// to a TweetEnvelope, joining the expansions from `includes` (author, mentioned/replied-to users,
+// referenced tweets, media, place, polls) by id.
+//
+// Bad input loses nothing else: a tweet without `id` or `text`, or with a field of the wrong type,
+// is reported in `skipped` (where + why) and the other tweets of the body are still returned.
+// Partial errors of the API (`errors[]` beside or instead of `data`) are returned in `problems`.
+// Thread-safety: free functions, no shared state; safe from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tweetstream/tweet/v1/tweet.pb.h"
+
+namespace tweetstream::source {
+
+// `meta` of a search page (empty strings / nullopt when absent).
+struct PageMeta {
+  std::string newest_id;
+  std::string oldest_id;
+  std::string next_token;
+  std::optional<int64_t> result_count;
+};
+
+// One RFC 7807 problem from `errors[]` (or a whole-body problem).
+struct ApiProblem {
+  std::string type;    // e.g. "https://api.twitter.com/2/problems/resource-not-found"
+  std::string title;   // e.g. "Not Found Error"
+  std::string detail;  // human-readable
+  std::string resource_id;
+};
+
+// A record that could not be mapped and was skipped.
+struct SkippedRecord {
+  std::string where;   // e.g. "data[3]" or "data" (id included when known: "data[3] (id 123)")
+  std::string reason;  // e.g. "tweet has no 'text'"
+};
+
+struct ParsedResponse {
+  std::vector<tweet::v1::TweetEnvelope> envelopes;
+  std::vector<SkippedRecord> skipped;
+  std::vector<ApiProblem> problems;
+  PageMeta meta;
+};
+
+// Stamped into every envelope's `ingestion` (and `query`).
+struct MappingContext {
+  std::string connector = "tweet-source";
+  std::string mode;      // "search", "stream", "replay", ...
+  std::string origin;    // endpoint or file the body came from
+  std::string query;     // search query, empty otherwise
+  absl::Time ingested_at = absl::UnixEpoch();
+};
+
+// INVALID_ARGUMENT (with the parser's reason) when `body` is not a JSON object at all; otherwise OK,
+// with per-tweet failures in `skipped`.
+absl::StatusOr<ParsedResponse> ParseXResponse(absl::string_view body, const MappingContext& context);
+
+}  // namespace tweetstream::source
