@@ -1,1 +1,266 @@
-// (being written)
+#include "common/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging.h"
+
+namespace tweetstream::common {
+namespace {
+
+class RebalanceCallback : public RdKafka::RebalanceCb {
+ public:
+  // Runs inside consume() on the polling thread. The sink commits synchronously after every batch,
+  // before it polls again, so at a revocation nothing indexed is left uncommitted; uncommitted
+  // (unindexed) records of revoked partitions are simply consumed again by the new owner.
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    std::vector<std::string> names;
+    for (auto* tp : partitions) names.push_back(absl::StrCat(tp->topic(), "/", tp->partition()));
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      TS_LOG(INFO) << "partitions assigned: " << absl::StrJoin(names, ", ");
+      if (cooperative) consumer->incremental_assign(partitions);
+      else consumer->assign(partitions);
+    } else {
+      TS_LOG(INFO) << "partitions revoked: " << absl::StrJoin(names, ", ");
+      if (cooperative) consumer->incremental_unassign(partitions);
+      else consumer->unassign();
+    }
+  }
+};
+
+class EventCallback : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_ERROR) {
+      TS_LOG(WARNING) << "kafka consumer: " << RdKafka::err2str(event.err()) << ": " << event.str();
+    } else if (event.type() == RdKafka::Event::EVENT_LOG &&
+               event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+      TS_LOG(WARNING) << "librdkafka: " << event.fac() << ": " << event.str();
+    }
+  }
+};
+
+class RdKafkaConsumer : public Consumer {
+ public:
+  RdKafkaConsumer(std::unique_ptr<RebalanceCallback> rb, std::unique_ptr<EventCallback> ev,
+                  std::unique_ptr<RdKafka::KafkaConsumer> consumer)
+      : rb_(std::move(rb)), ev_(std::move(ev)), consumer_(std::move(consumer)) {}
+
+  ~RdKafkaConsumer() override {
+    if (!closed_) consumer_->close();
+  }
+
+  absl::StatusOr<std::vector<ConsumerRecord>> Poll(size_t max_records, std::chrono::milliseconds timeout) override {
+    std::vector<ConsumerRecord> records;
+    int wait_ms = static_cast<int>(timeout.count());
+    while (records.size() < max_records) {
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(wait_ms));
+      wait_ms = 0;  // only wait for the first record; then take what is already fetched
+      switch (msg->err()) {
+        case RdKafka::ERR_NO_ERROR:
+          records.push_back(ToRecord(*msg));
+          continue;
+        case RdKafka::ERR__TIMED_OUT:
+        case RdKafka::ERR__PARTITION_EOF:
+          return records;
+        case RdKafka::ERR__FATAL:
+        case RdKafka::ERR__AUTHENTICATION:
+        case RdKafka::ERR_GROUP_AUTHORIZATION_FAILED:
+        case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+          return absl::PermissionDeniedError(absl::StrCat("kafka consumer: ", msg->errstr()));
+        default:
+          // Transient (broker down, unknown topic not yet created, ...): librdkafka retries by itself.
+          TS_LOG(WARNING) << "kafka consumer: " << msg->errstr();
+          return records;
+      }
+    }
+    return records;
+  }
+
+  absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets) override {
+    if (next_offsets.empty()) return absl::OkStatus();
+    std::vector<RdKafka::TopicPartition*> offsets;
+    for (const auto& [tp, offset] : next_offsets) {
+      offsets.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
+    }
+    RdKafka::ErrorCode code = consumer_->commitSync(offsets);
+    absl::Status status = absl::OkStatus();
+    if (code != RdKafka::ERR_NO_ERROR) {
+      status = absl::UnavailableError(absl::StrCat("commit: ", RdKafka::err2str(code)));
+    } else {
+      for (auto* tp : offsets) {
+        if (tp->err() != RdKafka::ERR_NO_ERROR) {
+          status = absl::UnavailableError(
+              absl::StrCat("commit ", tp->topic(), "/", tp->partition(), ": ", RdKafka::err2str(tp->err())));
+        }
+      }
+    }
+    RdKafka::TopicPartition::destroy(offsets);
+    return status;
+  }
+
+  std::vector<TopicPartition> Assignment() override {
+    std::vector<RdKafka::TopicPartition*> parts;
+    consumer_->assignment(parts);
+    std::vector<TopicPartition> out;
+    for (auto* tp : parts) out.push_back({tp->topic(), tp->partition()});
+    RdKafka::TopicPartition::destroy(parts);
+    return out;
+  }
+
+  absl::Status Close() override {
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+    RdKafka::ErrorCode code = consumer_->close();
+    if (code != RdKafka::ERR_NO_ERROR) return absl::UnavailableError(absl::StrCat("close: ", RdKafka::err2str(code)));
+    return absl::OkStatus();
+  }
+
+ private:
+  static ConsumerRecord ToRecord(RdKafka::Message& msg) {
+    ConsumerRecord r;
+    r.topic = msg.topic_name();
+    r.partition = msg.partition();
+    r.offset = msg.offset();
+    if (msg.key_pointer() != nullptr) r.key.emplace(static_cast<const char*>(msg.key_pointer()), msg.key_len());
+    if (msg.payload() != nullptr) r.value.emplace(static_cast<const char*>(msg.payload()), msg.len());
+    if (RdKafka::Headers* headers = msg.headers()) {
+      for (const auto& h : headers->get_all()) {
+        r.headers.emplace_back(h.key(), h.value() ? std::string(h.value_string(), h.value_size()) : std::string());
+      }
+    }
+    r.timestamp_ms = msg.timestamp().timestamp;
+    return r;
+  }
+
+  std::unique_ptr<RebalanceCallback> rb_;
+  std::unique_ptr<EventCallback> ev_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsumerOptions& options) {
+  auto rb = std::make_unique<RebalanceCallback>();
+  auto ev = std::make_unique<EventCallback>();
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options.bootstrap_servers},
+      {"group.id", options.group_id},
+      {"client.id", options.client_id},
+      // Offsets are committed by the sink only after Elasticsearch confirmed the documents.
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.offset.reset", options.start_from},
+      // Rebalances move only the partitions that change owner; the others keep flowing.
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"enable.partition.eof", "false"},
+  };
+  for (const auto& [k, v] : options.extra) props[k] = v;
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka consumer setting ", k, ": ", err));
+    }
+  }
+  if (conf->set("rebalance_cb", rb.get(), err) != RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", ev.get(), err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(absl::StrCat("kafka consumer callbacks: ", err));
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  RdKafka::ErrorCode code = consumer->subscribe(options.topics);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(absl::StrCat("subscribe: ", RdKafka::err2str(code)));
+  }
+  return std::unique_ptr<Consumer>(new RdKafkaConsumer(std::move(rb), std::move(ev), std::move(consumer)));
+}
+
+namespace {
+
+// A short-lived C handle for admin and metadata calls (the C++ API has no admin client).
+struct RdKafkaHandle {
+  rd_kafka_t* rk = nullptr;
+  ~RdKafkaHandle() {
+    if (rk) rd_kafka_destroy(rk);
+  }
+};
+
+absl::Status MakeHandle(const std::string& bootstrap_servers, RdKafkaHandle* handle) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_servers.c_str(), errstr, sizeof errstr) !=
+          RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka: ", errstr));
+  }
+  handle->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (handle->rk == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka: ", errstr));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckKafkaReachable(const std::string& bootstrap_servers, std::chrono::milliseconds timeout) {
+  RdKafkaHandle handle;
+  if (absl::Status s = MakeHandle(bootstrap_servers, &handle); !s.ok()) return s;
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle.rk, 0, nullptr, &md, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("no Kafka broker answered at ", bootstrap_servers, " within ",
+                                               timeout.count() / 1000, " s (", rd_kafka_err2str(err), ")"));
+  }
+  rd_kafka_metadata_destroy(md);
+  return absl::OkStatus();
+}
+
+absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string& topic, int partitions,
+                         int replication_factor, std::chrono::milliseconds timeout,
+                         const std::map<std::string, std::string>& topic_config) {
+  if (absl::Status s = CheckKafkaReachable(bootstrap_servers, timeout); !s.ok()) return s;
+  RdKafkaHandle handle;
+  if (absl::Status s = MakeHandle(bootstrap_servers, &handle); !s.ok()) return s;
+  char errstr[512];
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof errstr);
+  if (new_topic == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
+  for (const auto& [k, v] : topic_config) rd_kafka_NewTopic_set_config(new_topic, k.c_str(), v.c_str());
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(handle.rk);
+  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(handle.rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(admin, static_cast<int>(timeout.count()), errstr, sizeof errstr);
+  rd_kafka_CreateTopics(handle.rk, &new_topic, 1, admin, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  absl::Status status = absl::OkStatus();
+  if (event == nullptr) {
+    status = absl::DeadlineExceededError(absl::StrCat("creating topic ", topic, " at ", bootstrap_servers, ": no answer"));
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::UnavailableError(absl::StrCat("creating topic ", topic, ": ", rd_kafka_event_error_string(event)));
+  } else {
+    const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    for (size_t i = 0; i < count; ++i) {
+      rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        TS_LOG(INFO) << "created topic " << topic << " (" << partitions << " partitions, replication "
+                     << replication_factor << ")";
+      } else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("creating topic ", topic, ": ", rd_kafka_topic_result_error_string(results[i])));
+      }
+    }
+  }
+  if (event) rd_kafka_event_destroy(event);
+  rd_kafka_AdminOptions_destroy(admin);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(new_topic);
+  return status;
+}
+
+}  // namespace tweetstream::common

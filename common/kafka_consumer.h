@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -70,5 +71,9 @@ absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsume
 absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string& topic, int partitions,
                          int replication_factor, std::chrono::milliseconds timeout,
                          const std::map<std::string, std::string>& topic_config = {});
+
+// OK when a broker at `bootstrap_servers` answers a metadata request within `timeout`; UNAVAILABLE
+// naming the address otherwise.
+absl::Status CheckKafkaReachable(const std::string& bootstrap_servers, std::chrono::milliseconds timeout);
 
 }  // namespace tweetstream::common

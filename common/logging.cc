@@ -39,7 +39,7 @@ void SetMinLogLevel(LogLevel level) { Level().store(level); }
 LogLevel MinLogLevel() { return Level().load(std::memory_order_relaxed); }
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
-  std::string t = absl::AsciiStrToLower(text);
+  std::string t = absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
   if (t == "debug") *level = LogLevel::kDebug;
   else if (t == "info") *level = LogLevel::kInfo;
   else if (t == "warning" || t == "warn") *level = LogLevel::kWarning;

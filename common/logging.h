@@ -32,6 +32,11 @@ class LogLine {
   std::ostringstream stream_;
 };
 
+// Turns the stream expression into void so both branches of TS_LOG's ?: have one type.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace tweetstream::common
 
 #define TS_LOG_LEVEL_DEBUG ::tweetstream::common::LogLevel::kDebug
@@ -39,7 +44,9 @@ class LogLine {
 #define TS_LOG_LEVEL_WARNING ::tweetstream::common::LogLevel::kWarning
 #define TS_LOG_LEVEL_ERROR ::tweetstream::common::LogLevel::kError
 
-#define TS_LOG(level)                                                         \
-  if (TS_LOG_LEVEL_##level < ::tweetstream::common::MinLogLevel()) {          \
-  } else                                                                      \
-    ::tweetstream::common::LogLine(TS_LOG_LEVEL_##level, __FILE__, __LINE__).stream()
+// An expression (not an if/else), so it is safe in an unbraced if. `&` binds looser than `<<`.
+#define TS_LOG(level)                                                              \
+  (TS_LOG_LEVEL_##level < ::tweetstream::common::MinLogLevel())                    \
+      ? (void)0                                                                    \
+      : ::tweetstream::common::LogVoidify() &                                      \
+            ::tweetstream::common::LogLine(TS_LOG_LEVEL_##level, __FILE__, __LINE__).stream()

@@ -1,1 +1,153 @@
-// (being written)
+#include "sink-connector/es_client.h"
+
+#include <simdjson.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace tweetstream::sink {
+namespace {
+
+// The `error.type` and `error.reason` of an Elasticsearch error body, or a bounded snippet.
+std::string DescribeError(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) == simdjson::SUCCESS) {
+    std::string_view type, reason;
+    if (doc["error"]["type"].get(type) == simdjson::SUCCESS) {
+      if (doc["error"]["reason"].get(reason) != simdjson::SUCCESS) reason = "";
+      return absl::StrCat(std::string(type), ": ", std::string(reason));
+    }
+  }
+  return std::string(absl::StripAsciiWhitespace(body.substr(0, 200)));
+}
+
+}  // namespace
+
+absl::Status EsHttpError(const common::HttpResponse& response, const std::string& what) {
+  const std::string message = absl::StrCat(what, ": HTTP ", response.status, ": ", DescribeError(response.body));
+  switch (response.status) {
+    case 401: return absl::UnauthenticatedError(message);
+    case 403: return absl::PermissionDeniedError(message);
+    case 413: return absl::ResourceExhaustedError(message);
+    case 408:
+    case 429: return absl::UnavailableError(message);
+    default:
+      if (response.status >= 500) return absl::UnavailableError(message);
+      return absl::InvalidArgumentError(message);
+  }
+}
+
+EsClient::EsClient(common::HttpClient* http, EsOptions options) : http_(http), options_(std::move(options)) {
+  if (options_.urls.empty()) options_.urls.push_back("http://127.0.0.1:9200");
+  if (!options_.api_key.empty()) {
+    auth_header_ = absl::StrCat("ApiKey ", options_.api_key);
+  } else if (!options_.username.empty()) {
+    auth_header_ = absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(options_.username, ":", options_.password)));
+  }
+}
+
+absl::StatusOr<common::HttpResponse> EsClient::Send(const std::string& method, const std::string& path,
+                                                    const std::string& body, const char* content_type) {
+  absl::Status last_error;
+  // Try every host once, starting with the one that answered last.
+  for (size_t attempt = 0; attempt < options_.urls.size(); ++attempt) {
+    const size_t index = (current_ + attempt) % options_.urls.size();
+    common::HttpRequest request;
+    request.method = method;
+    request.url = absl::StrCat(absl::StripSuffix(options_.urls[index], "/"), path);
+    request.body = body;
+    request.timeout = options_.timeout;
+    if (!body.empty()) request.headers.emplace_back("Content-Type", content_type);
+    if (!auth_header_.empty()) request.headers.emplace_back("Authorization", auth_header_);
+    auto response = http_->Send(request);
+    if (response.ok()) {
+      current_ = index;
+      return response;
+    }
+    last_error = response.status();
+  }
+  return last_error;
+}
+
+absl::StatusOr<common::HttpResponse> EsClient::Request(const std::string& method, const std::string& path,
+                                                       const std::string& body) {
+  return Send(method, path, body, "application/json");
+}
+
+absl::StatusOr<EsServerInfo> EsClient::Info() {
+  auto response = Send("GET", "/", "", "application/json");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return EsHttpError(*response, "GET /");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view number;
+  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS ||
+      doc["version"]["number"].get(number) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat(current_url(), " does not look like Elasticsearch or OpenSearch"));
+  }
+  EsServerInfo info;
+  info.version = std::string(number);
+  std::string_view distribution;
+  info.distribution = doc["version"]["distribution"].get(distribution) == simdjson::SUCCESS
+                          ? std::string(distribution) : "elasticsearch";
+  std::vector<std::string> parts = absl::StrSplit(info.version, '.');
+  if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &info.major);
+  return info;
+}
+
+absl::Status EsClient::PutIndexTemplate(const std::string& name, const std::string& body) {
+  auto response = Send("PUT", absl::StrCat("/_index_template/", common::UrlEncode(name)), body, "application/json");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return EsHttpError(*response, absl::StrCat("PUT _index_template/", name));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<BulkItemResult>> EsClient::Bulk(const std::string& ndjson, size_t item_count) {
+  auto response = Send("POST", "/_bulk", ndjson, "application/x-ndjson");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return EsHttpError(*response, "POST _bulk");
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array items;
+  if (auto err = parser.parse(response->body).get(doc); err != simdjson::SUCCESS) {
+    return absl::InternalError(absl::StrCat("bulk response is not JSON: ", simdjson::error_message(err)));
+  }
+  if (doc["items"].get(items) != simdjson::SUCCESS) return absl::InternalError("bulk response has no items");
+  std::vector<BulkItemResult> results;
+  results.reserve(item_count);
+  for (simdjson::dom::element item : items) {
+    // Each item is {"<action>": {"status": N, "error": {...}}}, whatever the action.
+    simdjson::dom::object wrapper;
+    if (item.get(wrapper) != simdjson::SUCCESS || wrapper.size() == 0) {
+      return absl::InternalError("bulk response item is not an object");
+    }
+    simdjson::dom::element result = (*wrapper.begin()).value;
+    BulkItemResult out;
+    int64_t status = 0;
+    if (result["status"].get(status) != simdjson::SUCCESS) return absl::InternalError("bulk item without status");
+    out.status = static_cast<int>(status);
+    simdjson::dom::element error;
+    if (result["error"].get(error) == simdjson::SUCCESS) {
+      std::string_view type, reason;
+      if (error["type"].get(type) == simdjson::SUCCESS) out.error_type = std::string(type);
+      if (error["reason"].get(reason) == simdjson::SUCCESS) out.error_reason = std::string(reason);
+      simdjson::dom::element cause;
+      std::string_view cause_reason;
+      if (error["caused_by"].get(cause) == simdjson::SUCCESS && cause["reason"].get(cause_reason) == simdjson::SUCCESS) {
+        absl::StrAppend(&out.error_reason, " (caused by: ", std::string(cause_reason), ")");
+      }
+    }
+    results.push_back(std::move(out));
+  }
+  if (results.size() != item_count) {
+    return absl::InternalError(absl::StrCat("bulk response holds ", results.size(), " items for ", item_count, " actions"));
+  }
+  return results;
+}
+
+}  // namespace tweetstream::sink

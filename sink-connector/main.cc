@@ -1,1 +1,136 @@
-int main() { return 0; }
+// tweet-sink: consumes tweets from Kafka and bulk-indexes them into Elasticsearch.
+// Thin main: flags (each with a TWEET_SINK_* environment twin) -> SinkConfig -> SinkApp.
+// Exit codes: 0 clean stop (signal, or idle with --exit-when-idle); 1 a runtime failure; 2 invalid
+// configuration.
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "common/env_flags.h"
+#include "common/logging.h"
+#include "common/secrets.h"
+#include "sink-connector/sink_app.h"
+
+ABSL_FLAG(std::string, name, "tweet-sink", "connector instance name (Kafka client id)");
+ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, topic, "twitter-stream", "Kafka topic to consume");
+ABSL_FLAG(std::string, group_id, "tweet-sink", "Kafka consumer group");
+ABSL_FLAG(std::string, start_from, "earliest", "where a new group starts: earliest or latest");
+ABSL_FLAG(std::vector<std::string>, es_url, {"http://127.0.0.1:9200"},
+          "Elasticsearch base URLs, comma-separated (failover in order); credentials come from ES_USERNAME/"
+          "ES_PASSWORD or ES_API_KEY, never from here");
+ABSL_FLAG(std::string, index, "twitter", "Elasticsearch index to write to");
+ABSL_FLAG(std::string, template_name, "", "index template name (default tweetstream-<index>)");
+ABSL_FLAG(int, batch_max_records, 2000, "a bulk request closes at this many records");
+ABSL_FLAG(int64_t, batch_max_bytes, 5 * 1024 * 1024, "... or at this many bytes");
+ABSL_FLAG(absl::Duration, linger, absl::Seconds(1), "... or after waiting this long for records");
+ABSL_FLAG(absl::Duration, retry_backoff_initial, absl::Milliseconds(500), "first retry delay after a failed bulk");
+ABSL_FLAG(absl::Duration, retry_backoff_max, absl::Seconds(30), "retry delay cap");
+ABSL_FLAG(absl::Duration, es_timeout, absl::Seconds(60), "deadline of one Elasticsearch request");
+ABSL_FLAG(absl::Duration, es_wait_timeout, absl::Seconds(60), "how long to wait for Elasticsearch at start");
+ABSL_FLAG(absl::Duration, kafka_timeout, absl::Seconds(30), "how long to wait for a Kafka broker at start");
+ABSL_FLAG(absl::Duration, exit_when_idle, absl::ZeroDuration(),
+          "exit 0 once no record arrived for this long (0 = run until SIGTERM/SIGINT)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
+
+namespace {
+
+tweetstream::sink::SinkApp* g_app = nullptr;
+
+void OnSignal(int) {
+  if (g_app != nullptr) g_app->RequestStop();  // an atomic store: async-signal-safe
+}
+
+// Reads an optional secret; false (after printing why) when it is configured but unreadable.
+bool OptionalSecret(const char* name, std::string* out) {
+  auto value = tweetstream::common::ReadSecret(name);
+  if (value.ok()) {
+    *out = *value;
+    return true;
+  }
+  const std::string file_var = std::string(name) + "_FILE";
+  if (absl::IsNotFound(value.status()) && std::getenv(file_var.c_str()) == nullptr) return true;
+  std::fprintf(stderr, "tweet-sink: %s\n", std::string(value.status().message()).c_str());
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "tweet-sink [--es-url=URL,...] [--index=twitter] [--topic=twitter-stream]\n"
+      "Every flag can also be set as TWEET_SINK_<FLAG> in the environment, e.g. TWEET_SINK_ES_URL.");
+  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SINK"); !s.ok()) {
+    std::fprintf(stderr, "tweet-sink: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  tweetstream::common::LogLevel level;
+  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::fprintf(stderr, "tweet-sink: log-level: unknown level\n");
+    return 2;
+  }
+  tweetstream::common::SetMinLogLevel(level);
+
+  tweetstream::sink::SinkConfig config;
+  config.name = absl::GetFlag(FLAGS_name);
+  config.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
+  config.topic = absl::GetFlag(FLAGS_topic);
+  config.group_id = absl::GetFlag(FLAGS_group_id);
+  config.start_from = absl::GetFlag(FLAGS_start_from);
+  config.es.urls = absl::GetFlag(FLAGS_es_url);
+  config.es.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_timeout));
+  if (!OptionalSecret("ES_USERNAME", &config.es.username) || !OptionalSecret("ES_PASSWORD", &config.es.password) ||
+      !OptionalSecret("ES_API_KEY", &config.es.api_key)) {
+    return 2;
+  }
+  config.index = absl::GetFlag(FLAGS_index);
+  config.template_name = absl::GetFlag(FLAGS_template_name);
+  config.batch_max_records = absl::GetFlag(FLAGS_batch_max_records);
+  config.batch_max_bytes = absl::GetFlag(FLAGS_batch_max_bytes);
+  config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
+  config.retry_backoff_initial = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_initial));
+  config.retry_backoff_max = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_max));
+  config.es_wait_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_wait_timeout));
+  config.kafka_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_kafka_timeout));
+  config.exit_when_idle = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_exit_when_idle));
+
+  if (absl::Status s = config.Validate(); !s.ok()) {
+    std::fprintf(stderr, "tweet-sink: invalid configuration: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  auto app = tweetstream::sink::SinkApp::Create(config);
+  if (!app.ok()) {
+    TS_LOG(ERROR) << "cannot start: " << app.status().message();
+    return absl::IsInvalidArgument(app.status()) ? 2 : 1;
+  }
+  g_app = app->get();
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  TS_LOG(INFO) << "tweet-sink " << TWEETSTREAM_VERSION << " running: topic=" << config.topic
+               << " group=" << config.group_id << " index=" << config.index;
+
+  tweetstream::sink::SinkSummary summary;
+  absl::Status status = (*app)->Run(&summary);
+  g_app = nullptr;
+  std::printf(
+      "tweet-sink: consumed %lld records; indexed %lld, deleted %lld, rejected %lld, undecodable %lld; "
+      "%lld bulk requests, %lld retries, %lld commits\n",
+      static_cast<long long>(summary.consumed), static_cast<long long>(summary.indexed),
+      static_cast<long long>(summary.deleted), static_cast<long long>(summary.rejected),
+      static_cast<long long>(summary.undecodable), static_cast<long long>(summary.bulks),
+      static_cast<long long>(summary.retried), static_cast<long long>(summary.commits));
+  std::fflush(stdout);
+  if (!status.ok()) {
+    TS_LOG(ERROR) << status.message();
+    return 1;
+  }
+  return 0;
+}

@@ -1,1 +1,132 @@
-int main() { return 0; }
+// tweet-source: reads tweets from the X API v2 (or recorded responses) and produces them to Kafka.
+// Thin main: flags (each with a TWEET_SOURCE_* environment twin) -> SourceConfig -> SourceApp.
+// Exit codes: 0 everything read was delivered; 1 a runtime failure; 2 invalid configuration.
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "common/env_flags.h"
+#include "common/logging.h"
+#include "common/secrets.h"
+#include "source-connector/source_app.h"
+
+ABSL_FLAG(std::string, mode, "replay", "replay (recorded X API responses) or search (GET /2/tweets/search/recent)");
+ABSL_FLAG(std::vector<std::string>, replay_file, {},
+          "replay: comma-separated files or directories of recorded X API v2 responses (pages, lookups, stream captures)");
+ABSL_FLAG(std::string, query, "", "search: the X search query, e.g. '#kafka -is:retweet lang:en'");
+ABSL_FLAG(int, max_results, 100, "search: tweets per page (10..100)");
+ABSL_FLAG(int, max_pages, 0, "search: stop after this many pages (0 = follow next_token to the end)");
+ABSL_FLAG(std::string, start_time, "", "search: oldest tweet time, RFC 3339 (within the last 7 days)");
+ABSL_FLAG(std::string, x_api_base_url, "https://api.x.com", "X API base URL");
+ABSL_FLAG(std::string, tweet_fields, tweetstream::source::XFieldSelection{}.tweet_fields, "tweet.fields to request");
+ABSL_FLAG(std::string, expansions, tweetstream::source::XFieldSelection{}.expansions, "expansions to request");
+ABSL_FLAG(std::string, user_fields, tweetstream::source::XFieldSelection{}.user_fields, "user.fields to request");
+ABSL_FLAG(std::string, media_fields, tweetstream::source::XFieldSelection{}.media_fields, "media.fields to request");
+ABSL_FLAG(std::string, place_fields, tweetstream::source::XFieldSelection{}.place_fields, "place.fields to request");
+ABSL_FLAG(std::string, poll_fields, tweetstream::source::XFieldSelection{}.poll_fields, "poll.fields to request");
+ABSL_FLAG(absl::Duration, x_api_timeout, absl::Seconds(30), "deadline of one X API request");
+ABSL_FLAG(std::string, name, "tweet-source", "connector instance name (stamped into every record)");
+ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");
+ABSL_FLAG(std::string, topic, "twitter-stream", "Kafka topic to produce to");
+ABSL_FLAG(int, partitions, 3, "partitions of the topic when it has to be created");
+ABSL_FLAG(int, replication_factor, 1, "replication factor of the topic when it has to be created");
+ABSL_FLAG(absl::Duration, kafka_timeout, absl::Seconds(30),
+          "how long to wait for the broker at start and for outstanding deliveries at the end");
+ABSL_FLAG(std::string, compression, "zstd", "producer compression: zstd, lz4, snappy, gzip, none");
+ABSL_FLAG(int, linger_ms, 20, "producer linger (ms): wait this long to fill a batch");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
+
+namespace {
+
+tweetstream::source::SourceApp* g_app = nullptr;
+
+void OnSignal(int) {
+  if (g_app != nullptr) g_app->RequestStop();  // an atomic store: async-signal-safe
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using tweetstream::common::LogLevel;
+  absl::SetProgramUsageMessage(
+      "tweet-source --mode=replay --replay-file=PATH | --mode=search --query=Q  (X_BEARER_TOKEN in the environment)\n"
+      "Every flag can also be set as TWEET_SOURCE_<FLAG> in the environment, e.g. TWEET_SOURCE_TOPIC.");
+  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SOURCE"); !s.ok()) {
+    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  absl::ParseCommandLine(argc, argv);
+  LogLevel level;
+  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::fprintf(stderr, "tweet-source: log-level: unknown level\n");
+    return 2;
+  }
+  tweetstream::common::SetMinLogLevel(level);
+
+  tweetstream::source::SourceConfig config;
+  config.name = absl::GetFlag(FLAGS_name);
+  config.mode = absl::GetFlag(FLAGS_mode);
+  config.replay_files = absl::GetFlag(FLAGS_replay_file);
+  config.query = absl::GetFlag(FLAGS_query);
+  config.max_results = absl::GetFlag(FLAGS_max_results);
+  config.max_pages = absl::GetFlag(FLAGS_max_pages);
+  config.start_time = absl::GetFlag(FLAGS_start_time);
+  config.x_api.base_url = absl::GetFlag(FLAGS_x_api_base_url);
+  config.x_api.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_x_api_timeout));
+  config.x_api.fields = {absl::GetFlag(FLAGS_tweet_fields), absl::GetFlag(FLAGS_expansions),
+                         absl::GetFlag(FLAGS_user_fields),  absl::GetFlag(FLAGS_media_fields),
+                         absl::GetFlag(FLAGS_place_fields), absl::GetFlag(FLAGS_poll_fields)};
+  if (config.mode == "search") {
+    auto token = tweetstream::common::ReadSecret("X_BEARER_TOKEN");
+    if (token.ok()) config.x_api.bearer_token = *token;
+    else if (!absl::IsNotFound(token.status()) || std::getenv("X_BEARER_TOKEN_FILE") != nullptr) {
+      std::fprintf(stderr, "tweet-source: %s\n", std::string(token.status().message()).c_str());
+      return 2;
+    }
+  }
+  config.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
+  config.topic = absl::GetFlag(FLAGS_topic);
+  config.partitions = absl::GetFlag(FLAGS_partitions);
+  config.replication_factor = absl::GetFlag(FLAGS_replication_factor);
+  config.kafka_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_kafka_timeout));
+  config.producer.compression = absl::GetFlag(FLAGS_compression);
+  config.producer.linger_ms = absl::GetFlag(FLAGS_linger_ms);
+
+  if (absl::Status s = config.Validate(); !s.ok()) {
+    std::fprintf(stderr, "tweet-source: invalid configuration: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  auto app = tweetstream::source::SourceApp::Create(config);
+  if (!app.ok()) {
+    TS_LOG(ERROR) << "cannot start: " << app.status().message();
+    return absl::IsInvalidArgument(app.status()) ? 2 : 1;
+  }
+  g_app = app->get();
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+
+  TS_LOG(INFO) << "tweet-source " << TWEETSTREAM_VERSION << " running: mode=" << config.mode
+               << " topic=" << config.topic << " brokers=" << config.bootstrap_servers;
+  tweetstream::source::SourceSummary summary;
+  absl::Status status = (*app)->Run(&summary);
+  g_app = nullptr;
+  std::printf(
+      "tweet-source: read %lld bodies, %lld tweets; produced %lld, delivered %lld, failed %lld; "
+      "skipped %lld bad record(s); %lld API partial error(s)\n",
+      static_cast<long long>(summary.bodies), static_cast<long long>(summary.tweets),
+      static_cast<long long>(summary.produced), static_cast<long long>(summary.delivered),
+      static_cast<long long>(summary.delivery_failed), static_cast<long long>(summary.skipped),
+      static_cast<long long>(summary.api_problems));
+  std::fflush(stdout);
+  if (!status.ok()) {
+    TS_LOG(ERROR) << status.message();
+    return 1;
+  }
+  return 0;
+}

@@ -1,1 +1,108 @@
-// (being written)
+#include "source-connector/x_api_client.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "source-connector/x_json_mapper.h"
+
+namespace tweetstream::source {
+namespace {
+
+std::optional<int64_t> HeaderInt(const common::HttpResponse& response, absl::string_view name) {
+  int64_t value = 0;
+  absl::string_view text = response.Header(name);
+  if (text.empty() || !absl::SimpleAtoi(text, &value)) return std::nullopt;
+  return value;
+}
+
+// "title: detail" of the problem in an error body, or a short description of a non-JSON body.
+std::string DescribeErrorBody(const common::HttpResponse& response) {
+  absl::string_view content_type = response.Header("content-type");
+  if (absl::StrContains(content_type, "json") || absl::StartsWith(absl::StripLeadingAsciiWhitespace(response.body), "{")) {
+    auto parsed = ParseXResponse(response.body, MappingContext{});
+    if (parsed.ok() && !parsed->problems.empty()) {
+      const ApiProblem& p = parsed->problems.front();
+      std::string text = p.title;
+      if (!p.detail.empty() && p.detail != p.title) absl::StrAppend(&text, text.empty() ? "" : ": ", p.detail);
+      if (!p.type.empty()) absl::StrAppend(&text, " [", p.type, "]");
+      return text;
+    }
+  }
+  // Plain text ("Rate limit exceeded") or an HTML page: the first line, bounded, printable only.
+  std::string snippet(absl::StripAsciiWhitespace(response.body.substr(0, 120)));
+  for (char& c : snippet) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  if (absl::StartsWith(snippet, "<")) {
+    return absl::StrCat("non-JSON body (", content_type.empty() ? "unknown type" : content_type, ")");
+  }
+  return snippet;
+}
+
+}  // namespace
+
+std::string XApiClient::SearchRecentUrl(const SearchRequest& request) const {
+  std::string url = absl::StrCat(absl::StripSuffix(options_.base_url, "/"), "/2/tweets/search/recent?query=",
+                                 common::UrlEncode(request.query), "&max_results=", request.max_results);
+  const XFieldSelection& f = options_.fields;
+  auto add = [&url](absl::string_view name, const std::string& value) {
+    if (!value.empty()) absl::StrAppend(&url, "&", name, "=", common::UrlEncode(value));
+  };
+  add("tweet.fields", f.tweet_fields);
+  add("expansions", f.expansions);
+  add("user.fields", f.user_fields);
+  add("media.fields", f.media_fields);
+  add("place.fields", f.place_fields);
+  add("poll.fields", f.poll_fields);
+  add("since_id", request.since_id);
+  add("start_time", request.start_time);
+  add("next_token", request.next_token);
+  return url;
+}
+
+absl::StatusOr<XApiResponse> XApiClient::SearchRecent(const SearchRequest& request) {
+  return Get(SearchRecentUrl(request));
+}
+
+absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
+  common::HttpRequest request;
+  request.url = url;
+  request.timeout = options_.timeout;
+  request.headers.emplace_back("Authorization", absl::StrCat("Bearer ", options_.bearer_token));
+  request.headers.emplace_back("Accept", "application/json");
+  auto response = http_->Send(request);
+  if (!response.ok()) return response.status();
+
+  XApiResponse out;
+  out.http_status = response->status;
+  out.rate_limit = {HeaderInt(*response, "x-rate-limit-limit"), HeaderInt(*response, "x-rate-limit-remaining"),
+                    HeaderInt(*response, "x-rate-limit-reset")};
+  const int status = response->status;
+  if (status >= 200 && status < 300) {
+    out.body = std::move(response->body);
+    return out;
+  }
+  const std::string where = absl::StrCat("X API ", common::RedactUrl(url), " answered HTTP ", status, ": ");
+  const std::string what = DescribeErrorBody(*response);
+  switch (status) {
+    case 401:
+      return absl::UnauthenticatedError(
+          absl::StrCat(where, what, " — the bearer token (X_BEARER_TOKEN) was rejected; check that it is valid"));
+    case 403:
+      return absl::PermissionDeniedError(
+          absl::StrCat(where, what, " — this endpoint is not in your app's access level"));
+    case 429:
+      if (absl::StrContains(what, "usage-capped") || absl::StrContains(what, "UsageCap")) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat(where, what, " — the usage cap is reached; waiting for the rate-limit reset will not help"));
+      }
+      return absl::ResourceExhaustedError(absl::StrCat(where, what, " — rate limited until the window resets"));
+    default:
+      if (status >= 500) return absl::UnavailableError(absl::StrCat(where, what));
+      return absl::InvalidArgumentError(absl::StrCat(where, what));
+  }
+}
+
+}  // namespace tweetstream::source

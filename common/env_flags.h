@@ -1,0 +1,20 @@
+#pragma once
+// Every flag has an environment-variable twin: --batch-max-records on tweet-sink can also be set as
+// TWEET_SINK_BATCH_MAX_RECORDS. The command line wins over the environment.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tweetstream::common {
+
+// The environment variable for `flag_name` under `prefix`: ("TWEET_SINK", "es_url") -> "TWEET_SINK_ES_URL".
+std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name);
+
+// Sets every registered flag whose twin variable is set in the environment. Call it from main()
+// BEFORE absl::ParseCommandLine, so that command-line values override it. INVALID_ARGUMENT naming
+// the variable when a value does not parse.
+absl::Status ApplyEnvironmentToFlags(absl::string_view prefix);
+
+}  // namespace tweetstream::common

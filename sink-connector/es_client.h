@@ -1,0 +1,79 @@
+#pragma once
+// A client of the few Elasticsearch APIs the sink uses (`GET /`, `PUT _index_template`, `_bulk`),
+// over the narrow HttpClient. Several base URLs may be given: a request that cannot reach one host
+// is tried on the next (failover), and the client stays on the host that answered.
+//
+// Status codes (what the caller should do):
+//   UNAVAILABLE         no host reachable, 429, or 5xx: retry later with backoff
+//   DEADLINE_EXCEEDED   timed out: retry
+//   UNAUTHENTICATED     401; PERMISSION_DENIED 403: credentials wrong — stop, do not retry
+//   RESOURCE_EXHAUSTED  413: the request is too large — split it
+//   INVALID_ARGUMENT    other 4xx: the request itself is wrong
+// Credentials travel in a header and never appear in a message.
+// Thread-safety: one thread at a time (like the HttpClient it uses).
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/http_client.h"
+
+namespace tweetstream::sink {
+
+struct EsOptions {
+  // Base URLs, e.g. {"http://127.0.0.1:9200"}; tried in order on connection failures.
+  std::vector<std::string> urls = {"http://127.0.0.1:9200"};
+  // Basic auth (from ES_USERNAME / ES_PASSWORD) or an API key (ES_API_KEY); empty = none.
+  std::string username;
+  std::string password;
+  std::string api_key;
+  std::chrono::milliseconds timeout{60000};
+};
+
+struct EsServerInfo {
+  std::string distribution;  // "elasticsearch" or "opensearch"
+  std::string version;       // e.g. "7.17.29"
+  int major = 0;
+};
+
+// The outcome of one item of a bulk request, in request order.
+struct BulkItemResult {
+  int status = 0;           // HTTP status of the item (201 created, 200 updated, 404, 409, 429, 400, ...)
+  std::string error_type;   // e.g. "mapper_parsing_exception"; empty on success
+  std::string error_reason;
+};
+
+class EsClient {
+ public:
+  // `http` must outlive the client.
+  EsClient(common::HttpClient* http, EsOptions options);
+
+  // GET / : what server this is.
+  absl::StatusOr<EsServerInfo> Info();
+  // PUT _index_template/<name> with the given body.
+  absl::Status PutIndexTemplate(const std::string& name, const std::string& body);
+  // POST _bulk with an NDJSON body of `item_count` actions; the per-item results, in order.
+  // INTERNAL when the response does not hold exactly `item_count` items.
+  absl::StatusOr<std::vector<BulkItemResult>> Bulk(const std::string& ndjson, size_t item_count);
+  // A request for tests and tools (e.g. `GET twitter/_count`): the raw response, any status.
+  absl::StatusOr<common::HttpResponse> Request(const std::string& method, const std::string& path,
+                                               const std::string& body = "");
+
+  // The base URL currently in use (no credentials).
+  std::string current_url() const { return common::RedactUrl(options_.urls[current_]); }
+
+ private:
+  absl::StatusOr<common::HttpResponse> Send(const std::string& method, const std::string& path,
+                                            const std::string& body, const char* content_type);
+
+  common::HttpClient* http_;
+  EsOptions options_;
+  std::string auth_header_;
+  size_t current_ = 0;
+};
+
+// The error status for an Elasticsearch answer that is not 2xx (see the codes above).
+absl::Status EsHttpError(const common::HttpResponse& response, const std::string& what);
+
+}  // namespace tweetstream::sink

@@ -1,0 +1,91 @@
+#pragma once
+// A client of the X API v2 REST endpoints the source reads, over the narrow HttpClient.
+//
+// Status codes (what the caller should do):
+//   OK                  a 2xx answer; the body may still hold partial errors (`errors[]`)
+//   UNAUTHENTICATED     401: the bearer token is invalid — stop, do not retry
+//   PERMISSION_DENIED   403: the endpoint is not in this app's access level — stop, do not retry
+//   RESOURCE_EXHAUSTED  429: rate limit (wait for the reset) or usage cap (waiting does not help;
+//                       the message says which)
+//   INVALID_ARGUMENT    400: the request is wrong (the API's reason is in the message)
+//   UNAVAILABLE         5xx, or a network error: retry with backoff
+//   DEADLINE_EXCEEDED   the request timed out: retry
+// The bearer token never appears in a message.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/http_client.h"
+
+namespace tweetstream::source {
+
+// Everything the schema carries, by default. Configurable because the API renames parameters.
+struct XFieldSelection {
+  std::string tweet_fields =
+      "attachments,author_id,card_uri,community_id,context_annotations,conversation_id,created_at,"
+      "display_text_range,edit_controls,edit_history_tweet_ids,entities,geo,id,in_reply_to_user_id,lang,"
+      "note_tweet,possibly_sensitive,public_metrics,referenced_tweets,reply_settings,source,text,withheld";
+  std::string expansions =
+      "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id,"
+      "attachments.media_keys,attachments.poll_ids,geo.place_id,entities.mentions.username";
+  std::string user_fields =
+      "created_at,description,entities,id,location,most_recent_tweet_id,name,pinned_tweet_id,"
+      "profile_banner_url,profile_image_url,protected,public_metrics,url,username,verified,verified_type,"
+      "withheld";
+  std::string media_fields =
+      "alt_text,duration_ms,height,media_key,preview_image_url,public_metrics,type,url,variants,width";
+  std::string place_fields = "contained_within,country,country_code,full_name,geo,id,name,place_type";
+  std::string poll_fields = "duration_minutes,end_datetime,id,options,voting_status";
+};
+
+struct XApiOptions {
+  std::string base_url = "https://api.x.com";
+  // App-only bearer token (from X_BEARER_TOKEN); never logged.
+  std::string bearer_token;
+  XFieldSelection fields;
+  std::chrono::milliseconds timeout{30000};
+};
+
+// The x-rate-limit-* headers of one response (absent ones stay nullopt).
+struct RateLimit {
+  std::optional<int64_t> limit;
+  std::optional<int64_t> remaining;
+  std::optional<int64_t> reset_epoch_seconds;
+};
+
+struct XApiResponse {
+  int http_status = 0;
+  std::string body;
+  RateLimit rate_limit;
+};
+
+struct SearchRequest {
+  std::string query;
+  int max_results = 100;          // 10..100 for recent search
+  std::string next_token;         // page token from the previous page's meta
+  std::string since_id;           // only tweets newer than this id
+  std::string start_time;         // RFC 3339, inclusive
+};
+
+class XApiClient {
+ public:
+  // `http` must outlive the client.
+  XApiClient(common::HttpClient* http, XApiOptions options) : http_(http), options_(std::move(options)) {}
+
+  // GET /2/tweets/search/recent with the field selection.
+  absl::StatusOr<XApiResponse> SearchRecent(const SearchRequest& request);
+
+  // The URL SearchRecent would call (for logs: without the token, which travels in a header).
+  std::string SearchRecentUrl(const SearchRequest& request) const;
+
+ private:
+  absl::StatusOr<XApiResponse> Get(const std::string& url);
+
+  common::HttpClient* http_;
+  XApiOptions options_;
+};
+
+}  // namespace tweetstream::source
