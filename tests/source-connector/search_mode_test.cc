@@ -1,0 +1,209 @@
+// --mode=search against a local HTTP server that replays recorded X API pages with next_token paging:
+// the real libcurl client, the real mapper, an in-memory producer.
+
+#include <rapidjson/document.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "source-connector/source_app.h"
+#include "tests/common/fake_producer.h"
+#include "tests/common/test_util.h"
+#include "tests/fake_x_api/fake_x_api_server.h"
+#include "tweetstream/tweet/v1/tweet.pb.h"
+
+namespace tweetstream::testing {
+namespace {
+
+constexpr char kSearchPath[] = "/2/tweets/search/recent";
+constexpr char kToken[] = "test-bearer-token-0123456789";
+
+struct Page {
+  std::string body;
+  std::string next_token;  // of this page's meta
+  std::vector<std::string> ids;
+};
+
+// Reads a recorded page and its tweet ids with RapidJSON (independently of the mapper).
+Page LoadPage(const std::string& name) {
+  Page page;
+  auto body = ReadFile(FixturePath(name));
+  EXPECT_TRUE(body.ok()) << body.status();
+  if (!body.ok()) return page;
+  page.body = *body;
+  rapidjson::Document doc;
+  doc.Parse(page.body.data(), page.body.size());
+  EXPECT_FALSE(doc.HasParseError()) << name;
+  if (doc.HasMember("meta") && doc["meta"].HasMember("next_token")) page.next_token = doc["meta"]["next_token"].GetString();
+  if (doc.HasMember("data")) {
+    for (const auto& t : doc["data"].GetArray()) page.ids.push_back(t["id"].GetString());
+  }
+  return page;
+}
+
+class SearchModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = FakeXApiServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  source::SourceConfig Config() {
+    source::SourceConfig config;
+    config.mode = "search";
+    config.query = "#brexit OR #kpop -is:retweet";
+    config.x_api.base_url = server_->base_url();
+    config.x_api.bearer_token = kToken;
+    config.x_api.timeout = std::chrono::milliseconds(5000);
+    return config;
+  }
+
+  absl::Status RunSource(const source::SourceConfig& config, source::SourceSummary* summary) {
+    auto http = common::CurlHttpClient::Create();
+    if (!http.ok()) return http.status();
+    auto app = source::SourceApp::CreateWith(config, std::make_unique<FakeProducer>(&produced_), std::move(*http));
+    if (!app.ok()) return app.status();
+    return (*app)->Run(summary);
+  }
+
+  std::unique_ptr<FakeXApiServer> server_;
+  FakeProducer::Shared produced_;
+};
+
+TEST_F(SearchModeTest, FollowsNextTokenFetchingEveryPageOnceAndProducesEveryTweet) {
+  // Three recorded pages chained by their own next_tokens; the last one has none.
+  const Page p1 = LoadPage("recent-search-twarc-brexit-2021-09-22.json");
+  const Page p2 = LoadPage("recent-search-twarc-kpop-2021-09-22.json");
+  const Page p3 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  ASSERT_FALSE(p1.next_token.empty());
+  ASSERT_FALSE(p2.next_token.empty());
+  ASSERT_TRUE(p3.next_token.empty());
+  server_->Route("GET", kSearchPath, [&](const RecordedRequest& request) {
+    const std::string token = request.Param("next_token");
+    ScriptedResponse response;
+    response.headers = RateLimitHeaders(450, 449, 1900000000);
+    if (token.empty()) response.body = p1.body;
+    else if (token == p1.next_token) response.body = p2.body;
+    else if (token == p2.next_token) response.body = p3.body;
+    else {
+      response.status = 400;
+      response.body = R"({"title":"Invalid Request","detail":"bad next_token","type":"https://api.twitter.com/2/problems/invalid-request"})";
+    }
+    return response;
+  });
+
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+
+  // Every page fetched exactly once, in order, each with the bearer token, the query and the fields.
+  const auto requests = server_->RequestsTo(kSearchPath);
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].Param("next_token"), "");
+  EXPECT_EQ(requests[1].Param("next_token"), p1.next_token);
+  EXPECT_EQ(requests[2].Param("next_token"), p2.next_token);
+  for (const auto& r : requests) {
+    EXPECT_EQ(r.headers.at("authorization"), std::string("Bearer ") + kToken);
+    EXPECT_EQ(r.Param("query"), "#brexit OR #kpop -is:retweet");
+    EXPECT_EQ(r.Param("max_results"), "100");
+    for (const char* field : {"created_at", "entities", "public_metrics", "referenced_tweets", "author_id", "lang"}) {
+      EXPECT_THAT(r.Param("tweet.fields"), ::testing::HasSubstr(field));
+    }
+    EXPECT_THAT(r.Param("expansions"), ::testing::HasSubstr("author_id"));
+    EXPECT_THAT(r.Param("user.fields"), ::testing::HasSubstr("username"));
+  }
+
+  // Exactly the recorded tweets were produced, keyed by id, each a decodable envelope with its author.
+  std::vector<std::string> expected;
+  for (const Page* p : {&p1, &p2, &p3}) expected.insert(expected.end(), p->ids.begin(), p->ids.end());
+  std::vector<std::string> keys;
+  for (const auto& record : produced_.records) {
+    keys.push_back(record.key);
+    EXPECT_EQ(record.topic, "twitter-stream");
+    tweet::v1::TweetEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(record.value));
+    EXPECT_EQ(envelope.tweet().id(), record.key);
+    EXPECT_EQ(envelope.query(), "#brexit OR #kpop -is:retweet");
+    EXPECT_EQ(envelope.ingestion().mode(), "search");
+    EXPECT_FALSE(envelope.author().username().empty()) << record.key;
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAreArray(expected));
+  EXPECT_EQ(summary.tweets, static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(summary.delivered, static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(summary.skipped, 0);
+  EXPECT_EQ(summary.api_problems, 1);  // the kpop page carries one partial error
+}
+
+TEST_F(SearchModeTest, MaxPagesStopsPaging) {
+  const Page p1 = LoadPage("recent-search-twarc-brexit-2021-09-22.json");
+  server_->RouteSequence("GET", kSearchPath, {ScriptedResponse{200, {}, p1.body}});
+  auto config = Config();
+  config.max_pages = 1;
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(config, &summary).ok());
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 1u);
+  EXPECT_EQ(produced_.records.size(), p1.ids.size());
+}
+
+TEST_F(SearchModeTest, RejectedTokenFailsAtOnceWithoutRetrying) {
+  auto body = ReadFile(FixturePath("error-401-unauthorized-2021-06.json"));
+  ASSERT_TRUE(body.ok());
+  server_->RouteSequence("GET", kSearchPath, {ScriptedResponse{401, {}, *body}});
+  source::SourceSummary summary;
+  absl::Status status = RunSource(Config(), &summary);
+  EXPECT_TRUE(absl::IsUnauthenticated(status)) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("X_BEARER_TOKEN"));
+  EXPECT_THAT(std::string(status.message()), ::testing::Not(::testing::HasSubstr(kToken)));
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 1u);
+  EXPECT_TRUE(produced_.records.empty());
+}
+
+TEST_F(SearchModeTest, PlainTextRateLimitIsReportedAsRateLimit) {
+  auto body = ReadFile(FixturePath("error-429-rate-limit-text-plain-2021-06-25.txt"));
+  ASSERT_TRUE(body.ok());
+  ScriptedResponse response{429, RateLimitHeaders(75, 0, 1624621837), *body};
+  response.headers.emplace_back("content-type", "text/plain;charset=utf-8");
+  server_->RouteSequence("GET", kSearchPath, {response});
+  source::SourceSummary summary;
+  absl::Status status = RunSource(Config(), &summary);
+  EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("Rate limit exceeded"));
+}
+
+TEST_F(SearchModeTest, HtmlErrorPageIsDescribedNotDumped) {
+  auto body = ReadFile(FixturePath("error-404-html-unknown-endpoint-2021-06-24.html"));
+  ASSERT_TRUE(body.ok());
+  ScriptedResponse response{404, {{"content-type", "text/html; charset=utf-8"}}, *body};
+  server_->RouteSequence("GET", kSearchPath, {response});
+  source::SourceSummary summary;
+  absl::Status status = RunSource(Config(), &summary);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("HTTP 404"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("non-JSON body"));
+  EXPECT_LT(status.message().size(), 400u);
+}
+
+TEST_F(SearchModeTest, EmptyResultProducesNothing) {
+  auto body = ReadFile(FixturePath("search-all-empty-result-2021.json"));
+  ASSERT_TRUE(body.ok());
+  server_->RouteSequence("GET", kSearchPath, {ScriptedResponse{200, {}, *body}});
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+  EXPECT_TRUE(produced_.records.empty());
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 1u);
+}
+
+TEST(SearchConfigTest, MissingBearerTokenIsAClearErrorAtStart) {
+  source::SourceConfig config;
+  config.mode = "search";
+  config.query = "kafka";
+  absl::Status status = config.Validate();
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("X_BEARER_TOKEN"));
+}
+
+}  // namespace
+}  // namespace tweetstream::testing
