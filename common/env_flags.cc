@@ -1,5 +1,6 @@
 #include "common/env_flags.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/flags/commandlineflag.h"
@@ -26,6 +27,27 @@ absl::Status ApplyEnvironmentToFlags(absl::string_view prefix) {
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
+  storage->assign(argv, argv + argc);
+  bool flags_done = false;
+  for (size_t i = 1; i < storage->size(); ++i) {
+    std::string& arg = (*storage)[i];
+    if (flags_done || arg.size() < 3 || arg[0] != '-') continue;
+    if (arg == "--") {
+      flags_done = true;
+      continue;
+    }
+    const size_t start = arg[1] == '-' ? 2 : 1;
+    const size_t end = std::min(arg.find('='), arg.size());
+    for (size_t j = start; j < end; ++j) {
+      if (arg[j] == '-') arg[j] = '_';
+    }
+  }
+  std::vector<char*> out;
+  for (std::string& arg : *storage) out.push_back(arg.data());
+  return out;
 }
 
 }  // namespace tweetstream::common

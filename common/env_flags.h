@@ -3,6 +3,7 @@
 // TWEET_SINK_BATCH_MAX_RECORDS. The command line wins over the environment.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -16,5 +17,10 @@ std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name
 // BEFORE absl::ParseCommandLine, so that command-line values override it. INVALID_ARGUMENT naming
 // the variable when a value does not parse.
 absl::Status ApplyEnvironmentToFlags(absl::string_view prefix);
+
+// Abseil names flags with underscores; users type dashes (`--replay-file`, `--es-url`). Returns argv
+// with the name part of every `--flag[=value]` argument spelled with underscores (values untouched,
+// nothing after a bare `--`), for absl::ParseCommandLine. `storage` owns the strings.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage);
 
 }  // namespace tweetstream::common

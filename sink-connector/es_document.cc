@@ -1,5 +1,6 @@
 #include "sink-connector/es_document.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -25,15 +26,40 @@ namespace pb = ::tweetstream::tweet::v1;
 // ---------------------------------------------------------------------------------------------
 // Output: a RapidJSON output stream that appends to a caller-owned std::string, so the document is
 // written straight into the caller's buffer (a bulk body, typically) without an intermediate copy.
+// The string is resized ahead of the writes (RapidJSON announces sizes with PutReserve) and written
+// through a cursor; Finish() (or the destructor) trims it to what was written. RapidJSON finds
+// PutReserve/PutUnsafe by argument-dependent lookup, which keeps its per-character path free of
+// capacity checks.
 class StringAppendStream {
  public:
   using Ch = char;
-  explicit StringAppendStream(std::string* out) : out_(out) {}
-  void Put(char c) { out_->push_back(c); }
+  explicit StringAppendStream(std::string* out) : out_(out), len_(out->size()) {}
+  ~StringAppendStream() { Finish(); }
+  StringAppendStream(const StringAppendStream&) = delete;
+  StringAppendStream& operator=(const StringAppendStream&) = delete;
+
+  void Put(char c) {
+    Reserve(1);
+    (*out_)[len_++] = c;
+  }
   void Flush() {}
+  // Trims the string to the bytes written. Call after the last write; idempotent.
+  void Finish() {
+    if (out_->size() != len_) out_->resize(len_);
+  }
+
+  friend void PutReserve(StringAppendStream& s, size_t count) { s.Reserve(count); }
+  friend void PutUnsafe(StringAppendStream& s, char c) { s.out_->data()[s.len_++] = c; }
 
  private:
+  void Reserve(size_t count) {
+    // Grown in small steps (std::string itself reallocates geometrically): the caller's buffer may
+    // hold megabytes of earlier bulk lines, and the bytes added here are zero-filled first.
+    if (out_->size() - len_ < count) out_->resize(len_ + std::max<size_t>(count, 4096));
+  }
+
   std::string* out_;
+  size_t len_;  // bytes of *out_ in use; the rest is room reserved for the next writes
 };
 
 using JsonWriter = rapidjson::Writer<StringAppendStream>;
@@ -181,7 +207,11 @@ struct Key {
 // (no `"public_metrics":{}`, no `"includes":{}`), without look-ahead over the protobuf.
 class DocWriter {
  public:
-  DocWriter(std::string* out, RenderStats* stats) : stream_(out), writer_(stream_), stats_(stats) {}
+  DocWriter(std::string* out, RenderStats* stats) : stream_(out), writer_(stream_), stats_(stats) {
+    frames_.reserve(16);  // the document nests 8 deep at most (author.entities.description.urls[].images[])
+  }
+  // Trims the output to what was written; call after the last End().
+  void Finish() { stream_.Finish(); }
 
   // --- containers ---
   void BeginObject() { frames_.push_back({nullptr, 0, false}); }  // root or array element
@@ -202,7 +232,8 @@ class DocWriter {
     writer_.Key(key.str, key.len);
     WriteString(value);
   }
-  // Always written (proto3 fields without presence whose zero is meaningful, e.g. entity offsets).
+  // Written as given: callers check presence of `optional` fields first; plain proto3 numbers whose
+  // zero is meaningful (entity offsets, poll votes) always come through here.
   void Int(Key key, int64_t value) {
     Open();
     writer_.Key(key.str, key.len);
@@ -925,6 +956,7 @@ absl::Status RenderDocument(const tweet::v1::TweetEnvelope& envelope, std::strin
   w.End();  // includes
 
   w.End();  // root (never empty: the id is there)
+  w.Finish();
   return absl::OkStatus();
 }
 
@@ -1056,6 +1088,7 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   w.EndObject();
 
   w.EndObject();
+  stream.Finish();
   return body;
 }
 

@@ -121,7 +121,10 @@ absl::StatusOr<std::unique_ptr<SinkApp>> SinkApp::Create(const SinkConfig& confi
 
 absl::Status SinkApp::Run(SinkSummary* summary) {
   absl::Status result = absl::OkStatus();
+  // The idle clock of exit_when_idle starts at the first assignment (joining a group can take a
+  // while, e.g. when the broker first creates __consumer_offsets), then at every record.
   absl::Time last_record = absl::Now();
+  bool assigned = false;
   while (!stop_.load()) {
     auto records = consumer_->Poll(static_cast<size_t>(config_.batch_max_records), config_.linger);
     if (!records.ok()) {
@@ -129,6 +132,10 @@ absl::Status SinkApp::Run(SinkSummary* summary) {
       break;
     }
     if (records->empty()) {
+      if (!assigned && !consumer_->Assignment().empty()) {
+        assigned = true;
+        last_record = absl::Now();
+      }
       if (config_.exit_when_idle.count() > 0 && absl::Now() - last_record >= absl::FromChrono(config_.exit_when_idle)) {
         TS_LOG(INFO) << "no new records for " << absl::FormatDuration(absl::FromChrono(config_.exit_when_idle)) << "; stopping";
         break;
@@ -136,6 +143,7 @@ absl::Status SinkApp::Run(SinkSummary* summary) {
       continue;
     }
     last_record = absl::Now();
+    assigned = true;
     summary->consumed += static_cast<int64_t>(records->size());
 
     absl::Status batch = ProcessBatch(*records, summary);

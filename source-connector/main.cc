@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args;
+  std::vector<char*> normalized = tweetstream::common::NormalizeFlagNames(argc, argv, &args);
+  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   LogLevel level;
   if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     std::fprintf(stderr, "tweet-source: log-level: unknown level\n");

@@ -6,8 +6,13 @@
 // Routes are (method, path) -> handler; a handler returns the scripted response for one request.
 // Unknown routes answer 404 with an HTML body, like the real API does for a mistyped path.
 // Thread-safety: all methods may be called from the test thread while the server serves.
+// Lifecycle: the destructor never hangs on a client. It wakes every `delay` and `chunk_delay` wait
+// (each is also capped at 30 s), ends chunked streams in progress and shuts down every open
+// connection (idle keep-alives, slow readers), then joins the server's threads. A Handler itself
+// must return promptly: the server cannot interrupt user code.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,15 +36,19 @@ struct RecordedRequest {
 
 struct ScriptedResponse {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // content-type defaults to application/json
-  std::string body;
+  // Every member has a default member initializer, so designated initializers such as
+  // ScriptedResponse{.status = 429, .body = "..."} compile cleanly under -Wextra.
+  std::vector<std::pair<std::string, std::string>> headers{};  // content-type defaults to application/json
+  std::string body{};
   // Sleep this long before answering (timeouts, slow servers).
   std::chrono::milliseconds delay{0};
-  // Close the connection without any response (a network error for the client).
+  // Close the connection without any response (a network error for the client): the request is
+  // read and recorded, then the socket is shut down (FIN) before a single byte is written; libcurl
+  // reports CURLE_GOT_NOTHING ("Empty reply from server").
   bool drop_connection = false;
   // For streaming: the body is sent in these chunks (chunked transfer encoding), with
   // `chunk_delay` between them; `body` is ignored when chunks is non-empty.
-  std::vector<std::string> chunks;
+  std::vector<std::string> chunks{};
   std::chrono::milliseconds chunk_delay{0};
 };
 
@@ -64,6 +73,14 @@ class FakeXApiServer {
   std::vector<RecordedRequest> Requests() const;
   // Only the requests to one path.
   std::vector<RecordedRequest> RequestsTo(const std::string& path) const;
+  // Waits (without polling) until at least `count` requests have been received, for at most
+  // `timeout`; true when they have. For tests that must know the client got as far as asking.
+  bool WaitForRequests(size_t count, std::chrono::milliseconds timeout) const;
+  // Forgets the recorded requests (routes stay).
+  void ClearRequests();
+
+  // The port the server listens on (127.0.0.1).
+  int port() const;
 
   FakeXApiServer(const FakeXApiServer&) = delete;
   FakeXApiServer& operator=(const FakeXApiServer&) = delete;
