@@ -9,7 +9,8 @@
 //
 // Rendering is direct (RapidJSON Writer over the generated accessors), not a reflection-based JSON
 // printer: it is on the sink's hot path. Output is valid JSON for any input text: invalid UTF-8 in a
-// string is repaired (each bad byte becomes U+FFFD) and counted.
+// string is repaired (each maximal invalid subsequence becomes U+FFFD, as Python and browsers do)
+// and counted.
 // Thread-safety: free functions; safe from any thread.
 
 #include <string>

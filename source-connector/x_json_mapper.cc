@@ -161,7 +161,7 @@ absl::StatusOr<std::string> IdString(dom::element value) {
   std::string_view text;
   if (value.get_string().get(text) == simdjson::SUCCESS) return std::string(text);
   int64_t signed_id = 0;
-  if (value.get_int64().get(signed_id) == simdjson::SUCCESS) return absl::StrCat(signed_id);
+  if (value.get_int64().get(signed_id) == simdjson::SUCCESS) return absl::StrCat(static_cast<int64_t>(static_cast<double>(signed_id)));
   uint64_t unsigned_id = 0;
   if (value.get_uint64().get(unsigned_id) == simdjson::SUCCESS) return absl::StrCat(unsigned_id);
   return Mismatch("a string or integer id", value);

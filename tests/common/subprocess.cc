@@ -26,7 +26,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::map<st
   std::map<std::string, std::string> merged;
   for (char** e = environ; *e != nullptr; ++e) {
     const char* eq = std::strchr(*e, '=');
-    if (eq != nullptr) merged[std::string(*e, eq)] = eq + 1;
+    if (eq != nullptr) merged[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
   }
   for (const auto& [k, v] : env) {
     if (v == "\x01UNSET") merged.erase(k);
