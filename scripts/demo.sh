@@ -30,15 +30,17 @@ curl -fsS -H 'Content-Type: application/json' "$ES_URL/twitter/_search" -d '{
   "query": {"term": {"entities.hashtags.tag": "Kafka"}},
   "sort": [{"public_metrics.like_count": "desc"}],
   "_source": ["id", "created_at", "author.username", "text", "public_metrics.like_count"]
-}' | python3 -c '
+}' | python3 -c "$(cat <<'PY'
 import json, sys
 r = json.load(sys.stdin)
-print(f"{r[\"hits\"][\"total\"][\"value\"]} match(es)")
+print("%d match(es)" % r["hits"]["total"]["value"])
 for h in r["hits"]["hits"]:
     s = h["_source"]
     likes = s.get("public_metrics", {}).get("like_count", 0)
-    print(f"  {s[\"created_at\"]}  @{s.get(\"author\", {}).get(\"username\", \"?\")}  ({likes} likes)  {s[\"text\"][:90]!r}")
-'
+    author = s.get("author", {}).get("username", "?")
+    print("  %s  @%s  (%d likes)  %s" % (s["created_at"], author, likes, s["text"][:90].replace("\n", " ")))
+PY
+)"
 echo
 echo "Try it yourself:  curl '$ES_URL/twitter/_search?q=text:kafka&pretty'"
 echo "Stop services:    scripts/services.sh stop"
