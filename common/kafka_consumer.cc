@@ -12,24 +12,35 @@ namespace {
 
 class RebalanceCallback : public RdKafka::RebalanceCb {
  public:
-  // Runs inside consume() on the polling thread. The sink commits synchronously after every batch,
-  // before it polls again, so at a revocation nothing indexed is left uncommitted; uncommitted
-  // (unindexed) records of revoked partitions are simply consumed again by the new owner.
+  explicit RebalanceCallback(RebalanceHooks hooks) : hooks_(std::move(hooks)) {}
+
+  // Runs inside consume()/close() on the polling thread. The owner's revoke hook runs before the
+  // partitions are given up, so it can finish or abandon their in-flight work and commit what is done;
+  // what stays uncommitted is consumed again by the new owner (idempotent in Elasticsearch).
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     std::vector<std::string> names;
-    for (auto* tp : partitions) names.push_back(absl::StrCat(tp->topic(), "/", tp->partition()));
+    std::vector<TopicPartition> ours;
+    for (auto* tp : partitions) {
+      names.push_back(absl::StrCat(tp->topic(), "/", tp->partition()));
+      ours.push_back({tp->topic(), tp->partition()});
+    }
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       TS_LOG(INFO) << "partitions assigned: " << absl::StrJoin(names, ", ");
       if (cooperative) consumer->incremental_assign(partitions);
       else consumer->assign(partitions);
+      if (hooks_.on_assign && !ours.empty()) hooks_.on_assign(ours);
     } else {
       TS_LOG(INFO) << "partitions revoked: " << absl::StrJoin(names, ", ");
+      if (hooks_.on_revoke && !ours.empty()) hooks_.on_revoke(ours);
       if (cooperative) consumer->incremental_unassign(partitions);
       else consumer->unassign();
     }
   }
+
+ private:
+  RebalanceHooks hooks_;
 };
 
 class EventCallback : public RdKafka::EventCb {
@@ -112,6 +123,13 @@ class RdKafkaConsumer : public Consumer {
     return out;
   }
 
+  absl::Status Pause(const std::vector<TopicPartition>& partitions) override {
+    return PauseOrResume(partitions, true);
+  }
+  absl::Status Resume(const std::vector<TopicPartition>& partitions) override {
+    return PauseOrResume(partitions, false);
+  }
+
   absl::Status Close() override {
     if (closed_) return absl::OkStatus();
     closed_ = true;
@@ -121,6 +139,18 @@ class RdKafkaConsumer : public Consumer {
   }
 
  private:
+  absl::Status PauseOrResume(const std::vector<TopicPartition>& partitions, bool pause) {
+    if (partitions.empty()) return absl::OkStatus();
+    std::vector<RdKafka::TopicPartition*> parts;
+    for (const auto& tp : partitions) parts.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+    RdKafka::ErrorCode code = pause ? consumer_->pause(parts) : consumer_->resume(parts);
+    RdKafka::TopicPartition::destroy(parts);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      return absl::InternalError(absl::StrCat(pause ? "pause: " : "resume: ", RdKafka::err2str(code)));
+    }
+    return absl::OkStatus();
+  }
+
   static ConsumerRecord ToRecord(RdKafka::Message& msg) {
     ConsumerRecord r;
     r.topic = msg.topic_name();
@@ -146,7 +176,7 @@ class RdKafkaConsumer : public Consumer {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsumerOptions& options) {
-  auto rb = std::make_unique<RebalanceCallback>();
+  auto rb = std::make_unique<RebalanceCallback>(options.hooks);
   auto ev = std::make_unique<EventCallback>();
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,8 +51,18 @@ class Consumer {
   virtual absl::Status Commit(const std::map<TopicPartition, int64_t>& next_offsets) = 0;
   // Partitions currently assigned to this member.
   virtual std::vector<TopicPartition> Assignment() = 0;
-  // Leaves the group cleanly.
+  // Stops / restarts fetching from these partitions while staying in the group (backpressure).
+  virtual absl::Status Pause(const std::vector<TopicPartition>& partitions) = 0;
+  virtual absl::Status Resume(const std::vector<TopicPartition>& partitions) = 0;
+  // Leaves the group cleanly (revocation hooks run for what is still assigned).
   virtual absl::Status Close() = 0;
+};
+
+// Rebalance hooks, called on the polling thread from inside Poll()/Close(). `on_revoke` runs BEFORE
+// the partitions are given up: it may still Commit() offsets for them (and should: whatever is done).
+struct RebalanceHooks {
+  std::function<void(const std::vector<TopicPartition>&)> on_assign;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoke;
 };
 
 struct KafkaConsumerOptions {
@@ -62,6 +73,7 @@ struct KafkaConsumerOptions {
   // Where a new group starts: "earliest" or "latest".
   std::string start_from = "earliest";
   std::map<std::string, std::string> extra;
+  RebalanceHooks hooks;
 };
 
 absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsumerOptions& options);

@@ -9,7 +9,7 @@ BUILD_PACKAGES=(
   protobuf-compiler libprotobuf-dev
   protobuf-compiler-grpc libgrpc++-dev
   librdkafka-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev zlib1g-dev
   libabsl-dev
   libsimdjson-dev
   rapidjson-dev

@@ -29,6 +29,10 @@ struct EsOptions {
   std::string password;
   std::string api_key;
   std::chrono::milliseconds timeout{60000};
+  // Compress request bodies with gzip (Content-Encoding: gzip): less bandwidth, a little more CPU.
+  bool gzip = false;
+  // CA bundle for https:// URLs; empty = the system's. Verification is always on.
+  std::string ca_file;
 };
 
 struct EsServerInfo {

@@ -26,18 +26,30 @@ ABSL_FLAG(std::string, start_from, "earliest", "where a new group starts: earlie
 ABSL_FLAG(std::vector<std::string>, es_url, {"http://127.0.0.1:9200"},
           "Elasticsearch base URLs, comma-separated (failover in order); credentials come from ES_USERNAME/"
           "ES_PASSWORD or ES_API_KEY, never from here");
-ABSL_FLAG(std::string, index, "twitter", "Elasticsearch index to write to");
+ABSL_FLAG(std::string, dlq_topic, "twitter-stream-dlq",
+          "dead-letter topic for records that can never be indexed (empty = log and skip them)");
+ABSL_FLAG(std::string, index, "twitter",
+          "Elasticsearch index or alias to write to, or a date pattern on created_at, e.g. twitter-%Y.%m.%d");
 ABSL_FLAG(std::string, template_name, "", "index template name (default tweetstream-<index>)");
 ABSL_FLAG(int, batch_max_records, 2000, "a bulk request closes at this many records");
 ABSL_FLAG(int64_t, batch_max_bytes, 5 * 1024 * 1024, "... or at this many bytes");
 ABSL_FLAG(absl::Duration, linger, absl::Seconds(1), "... or after waiting this long for records");
+ABSL_FLAG(int, max_in_flight, 2, "bulk requests sent concurrently");
+ABSL_FLAG(int64_t, max_pending_records, 0,
+          "records in flight at which the partitions are paused (0 = 4 x batch-max-records)");
 ABSL_FLAG(absl::Duration, retry_backoff_initial, absl::Milliseconds(500), "first retry delay after a failed bulk");
 ABSL_FLAG(absl::Duration, retry_backoff_max, absl::Seconds(30), "retry delay cap");
 ABSL_FLAG(absl::Duration, es_timeout, absl::Seconds(60), "deadline of one Elasticsearch request");
+ABSL_FLAG(bool, es_gzip, false, "gzip the bulk request bodies");
+ABSL_FLAG(std::string, es_ca_file, "", "CA bundle for https:// Elasticsearch URLs (verification is always on)");
 ABSL_FLAG(absl::Duration, es_wait_timeout, absl::Seconds(60), "how long to wait for Elasticsearch at start");
 ABSL_FLAG(absl::Duration, kafka_timeout, absl::Seconds(30), "how long to wait for a Kafka broker at start");
+ABSL_FLAG(absl::Duration, revoke_timeout, absl::Seconds(10),
+          "at a rebalance, how long to wait for in-flight bulks of revoked partitions");
+ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(30), "at SIGTERM/SIGINT, how long to finish in-flight bulks");
 ABSL_FLAG(absl::Duration, exit_when_idle, absl::ZeroDuration(),
-          "exit 0 once no record arrived for this long (0 = run until SIGTERM/SIGINT)");
+          "exit 0 once nothing arrived and nothing was in flight for this long (0 = run until SIGTERM/SIGINT)");
+ABSL_FLAG(std::string, status_file, "", "write the status (state, counters, last errors) as JSON here every second");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
 
 namespace {
@@ -89,6 +101,9 @@ int main(int argc, char** argv) {
   config.start_from = absl::GetFlag(FLAGS_start_from);
   config.es.urls = absl::GetFlag(FLAGS_es_url);
   config.es.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_timeout));
+  config.es.gzip = absl::GetFlag(FLAGS_es_gzip);
+  config.es.ca_file = absl::GetFlag(FLAGS_es_ca_file);
+  config.dlq_topic = absl::GetFlag(FLAGS_dlq_topic);
   if (!OptionalSecret("ES_USERNAME", &config.es.username) || !OptionalSecret("ES_PASSWORD", &config.es.password) ||
       !OptionalSecret("ES_API_KEY", &config.es.api_key)) {
     return 2;
@@ -98,6 +113,11 @@ int main(int argc, char** argv) {
   config.batch_max_records = absl::GetFlag(FLAGS_batch_max_records);
   config.batch_max_bytes = absl::GetFlag(FLAGS_batch_max_bytes);
   config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
+  config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  config.max_pending_records = absl::GetFlag(FLAGS_max_pending_records);
+  config.revoke_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_revoke_timeout));
+  config.shutdown_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_shutdown_timeout));
+  config.status_file = absl::GetFlag(FLAGS_status_file);
   config.retry_backoff_initial = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_initial));
   config.retry_backoff_max = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_max));
   config.es_wait_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_wait_timeout));
@@ -119,20 +139,17 @@ int main(int argc, char** argv) {
   TS_LOG(INFO) << "tweet-sink " << TWEETSTREAM_VERSION << " running: topic=" << config.topic
                << " group=" << config.group_id << " index=" << config.index;
 
-  tweetstream::sink::SinkSummary summary;
-  absl::Status status = (*app)->Run(&summary);
+  absl::Status status = (*app)->Run();
   g_app = nullptr;
+  const tweetstream::sink::SinkCounters& c = (*app)->status().counters();
   std::printf(
-      "tweet-sink: consumed %lld records; indexed %lld, deleted %lld, rejected %lld, undecodable %lld; "
-      "%lld bulk requests, %lld retries, %lld commits\n",
-      static_cast<long long>(summary.consumed), static_cast<long long>(summary.indexed),
-      static_cast<long long>(summary.deleted), static_cast<long long>(summary.rejected),
-      static_cast<long long>(summary.undecodable), static_cast<long long>(summary.bulks),
-      static_cast<long long>(summary.retried), static_cast<long long>(summary.commits));
+      "tweet-sink: consumed %lld records; indexed %lld, deleted %lld, dead-lettered %lld (rejected %lld, "
+      "undecodable %lld); %lld bulk requests, %lld retries, %lld commits\n",
+      static_cast<long long>(c.consumed.load()), static_cast<long long>(c.indexed.load()),
+      static_cast<long long>(c.deleted.load()), static_cast<long long>(c.dead_lettered.load()),
+      static_cast<long long>(c.rejected.load()), static_cast<long long>(c.undecodable.load()),
+      static_cast<long long>(c.bulks.load()), static_cast<long long>(c.retried.load()),
+      static_cast<long long>(c.commits.load()));
   std::fflush(stdout);
-  if (!status.ok()) {
-    TS_LOG(ERROR) << status.message();
-    return 1;
-  }
-  return 0;
+  return status.ok() ? 0 : 1;
 }

@@ -161,7 +161,7 @@ absl::StatusOr<std::string> IdString(dom::element value) {
   std::string_view text;
   if (value.get_string().get(text) == simdjson::SUCCESS) return std::string(text);
   int64_t signed_id = 0;
-  if (value.get_int64().get(signed_id) == simdjson::SUCCESS) return absl::StrCat(static_cast<int64_t>(static_cast<double>(signed_id)));
+  if (value.get_int64().get(signed_id) == simdjson::SUCCESS) return absl::StrCat(signed_id);
   uint64_t unsigned_id = 0;
   if (value.get_uint64().get(unsigned_id) == simdjson::SUCCESS) return absl::StrCat(unsigned_id);
   return Mismatch("a string or integer id", value);
@@ -469,7 +469,8 @@ absl::Status MapMedia(dom::element value, pb::Media* out) {
   TS_RETURN_IF_ERROR(MemberScalar(o, "height", out, &pb::Media::set_height));
   TS_RETURN_IF_ERROR(MemberScalar(o, "duration_ms", out, &pb::Media::set_duration_ms));
   TS_RETURN_IF_ERROR(MemberString(o, "alt_text", out->mutable_alt_text()));
-  TS_RETURN_IF_ERROR(MemberMessage(o, "public_metrics", out, &pb::Media::mutable_public_metrics, MapMediaPublicMetrics));
+  TS_RETURN_IF_ERROR(
+      MemberMessage(o, "public_metrics", out, &pb::Media::mutable_public_metrics, MapMediaPublicMetrics));
   return MemberEach(o, "variants", out->mutable_variants(), MapMediaVariant);
 }
 
@@ -696,7 +697,8 @@ std::string WhereWithId(std::string where, absl::string_view id) {
   return where;
 }
 
-// Reads a string member leniently (problems and meta are informational: a wrong type leaves it empty).
+// Reads a problem's string member leniently: a problem is informational, so a member of the wrong type
+// reads as empty instead of hiding the rest of the problem.
 std::string LenientString(dom::object object, absl::string_view key) {
   std::optional<dom::element> value = Member(object, key);
   if (!value.has_value()) return "";

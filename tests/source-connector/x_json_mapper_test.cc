@@ -582,7 +582,8 @@ TEST(RecordedFixtureSweep, CoversTheRecordedTweets) {
   for (const std::string& file : SweepFiles()) {
     int in_file = 0;
     for (const RecordedBody& body : BodiesOf(file)) {
-      in_file += static_cast<int>(ParseXResponse(body.text, SweepContext(body.label)).value_or(ParsedResponse{}).envelopes.size());
+      absl::StatusOr<ParsedResponse> parsed = ParseXResponse(body.text, SweepContext(body.label));
+      if (parsed.ok()) in_file += static_cast<int>(parsed->envelopes.size());
     }
     if (in_file > 0) ++files_with_tweets;
     envelopes += in_file;
@@ -865,7 +866,8 @@ TEST(XJsonMapperTest, WholeBodyProblems) {
 }
 
 TEST(XJsonMapperTest, NonJsonBodiesAreInvalidArgument) {
-  for (const char* name : {"error-404-html-unknown-endpoint-2021-06-24.html", "error-429-rate-limit-text-plain-2021-06-25.txt"}) {
+  for (const char* name :
+       {"error-404-html-unknown-endpoint-2021-06-24.html", "error-429-rate-limit-text-plain-2021-06-25.txt"}) {
     absl::StatusOr<ParsedResponse> parsed = ParseFixture(name);
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << name;
   }
@@ -901,24 +903,6 @@ TEST(XJsonMapperTest, WrongTypesAreSkippedNeverFatal) {
       "not a tweet",
       {"id":"5","text":"e","entities":{"urls":[{"start":0,"end":1.5}]}},
       {"id":"6","text":"f","created_at":"yesterday"},
-      {"id":"7","text":"g","public_metrics":{"like_count":99999999999999999999}},
-      {"id":"8","text":"h","entities":{"hashtags":[{"start":3000000000,"end":1,"tag":"x"}]}},
-      {"id":"9","text":"i","geo":{"coordinates":{"type":"Point","coordinates":[1.0]}}},
-      {"id":"10","text":"j","edit_controls":{"edits_remaining":"four"}},
-      {"id":"11","text":"k","referenced_tweets":{"type":"quoted"}},
-      {"id":"12","text":"l","lang":null,"public_metrics":{"like_count":7,"quote_count":null}}
-    ]})",
-                                                         MappingContext{});
-  // 99999999999999999999 does not fit any 64-bit integer: simdjson refuses the whole document.
-  ASSERT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << parsed.status();
-
-  parsed = ParseXResponse(R"({"data":[
-      {"id":"1","text":"a","public_metrics":{"like_count":"many"}},
-      {"id":2,"text":"b"},
-      {"text":"c"},
-      "not a tweet",
-      {"id":"5","text":"e","entities":{"urls":[{"start":0,"end":1.5}]}},
-      {"id":"6","text":"f","created_at":"yesterday"},
       {"id":"7","text":"g","public_metrics":{"like_count":18446744073709551615}},
       {"id":"8","text":"h","entities":{"hashtags":[{"start":3000000000,"end":1,"tag":"x"}]}},
       {"id":"9","text":"i","geo":{"coordinates":{"type":"Point","coordinates":[1.0]}}},
@@ -926,7 +910,7 @@ TEST(XJsonMapperTest, WrongTypesAreSkippedNeverFatal) {
       {"id":"11","text":"k","referenced_tweets":{"type":"quoted"}},
       {"id":"12","text":"l","lang":null,"public_metrics":{"like_count":7,"quote_count":null}}
     ]})",
-                          MappingContext{});
+                                                         MappingContext{});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->envelopes.size(), 1u);
   const pb::Tweet& kept = parsed->envelopes[0].tweet();
@@ -958,6 +942,15 @@ TEST(XJsonMapperTest, WrongTypesAreSkippedNeverFatal) {
     EXPECT_TRUE(absl::StartsWith(parsed->skipped[i].reason, expected[i].reason))
         << parsed->skipped[i].where << ": " << parsed->skipped[i].reason;
   }
+}
+
+TEST(XJsonMapperTest, NumberBeyondSixtyFourBitsFailsTheWholeBody) {
+  // simdjson refuses an integer that fits neither int64 nor uint64 for the whole document (a known
+  // limit: the DOM has no place for it), so the body is bad input, not a crash or a rounded count.
+  absl::StatusOr<ParsedResponse> parsed = ParseXResponse(
+      R"({"data":[{"id":"1","text":"a","public_metrics":{"like_count":99999999999999999999}},{"id":"2","text":"b"}]})",
+      MappingContext{});
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << parsed.status();
 }
 
 TEST(XJsonMapperTest, DataOfTheWrongShape) {
@@ -1000,7 +993,8 @@ TEST(XJsonMapperTest, MatchingRuleIds) {
   EXPECT_TRUE(parsed->envelopes.empty());
   ASSERT_EQ(parsed->skipped.size(), 1u);
   EXPECT_EQ(parsed->skipped[0].where, "data (id 1)");
-  EXPECT_EQ(parsed->skipped[0].reason, "matching_rules[0].id: expected a string or integer id, got a non-integer number");
+  EXPECT_EQ(parsed->skipped[0].reason,
+            "matching_rules[0].id: expected a string or integer id, got a non-integer number");
 }
 
 TEST(XJsonMapperTest, UnknownFieldsKeptAsCompactJson) {
@@ -1035,22 +1029,26 @@ TEST(XJsonMapperTest, AllModelledFieldsMap) {
       "possibly_sensitive": true, "reply_settings": "following", "community_id": "77", "card_uri": "card://9",
       "display_text_range": [0, 9],
       "attachments": {"media_keys": ["3_1"], "poll_ids": ["55"], "media_source_tweet_id": ["99"]},
-      "note_tweet": {"text": "the whole long post #tag", "entities": {"hashtags": [{"start": 20, "end": 24, "tag": "tag"}]}},
+      "note_tweet": {"text": "the whole long post #tag",
+                     "entities": {"hashtags": [{"start": 20, "end": 24, "tag": "tag"}]}},
       "withheld": {"country_codes": ["XX"], "scope": "tweet"},
       "context_annotations": [{"domain": {"id": "10", "name": "Person", "description": "Named people"},
                                "entity": {"id": "11", "name": "Someone"}}],
       "public_metrics": {"retweet_count": 1, "reply_count": 2, "like_count": 3, "quote_count": 4,
                          "bookmark_count": 5, "impression_count": 6},
       "entities": {"cashtags": [{"start": 0, "end": 5, "tag": "TWTR"}],
-                   "annotations": [{"start": 1, "end": 2, "probability": 1, "type": "Other", "normalized_text": "x"}]}}],
+                   "annotations": [{"start": 1, "end": 2, "probability": 1, "type": "Other",
+                                    "normalized_text": "x"}]}}],
     "includes": {"users": [{"id": "1", "username": "one", "name": "One", "created_at": "2010-01-01T00:00:00.000Z",
                             "protected": true, "verified": false, "most_recent_tweet_id": "100",
                             "profile_banner_url": "https://b", "withheld": {"country_codes": ["RU"]},
                             "public_metrics": {"followers_count": 10, "like_count": 3, "media_count": 2},
                             "entities": {"url": {"urls": [{"start": 0, "end": 23, "url": "https://t.co/x"}]},
                                          "description": {"mentions": [{"start": 0, "end": 4, "username": "two"}]}}}],
-                 "media": [{"media_key": "3_1", "type": "photo", "url": "https://p", "alt_text": "a cat", "width": 2, "height": 3}],
-                 "polls": [{"id": "55", "options": [{"position": 1, "label": "yes", "votes": 0}], "voting_status": "closed"}],
+                 "media": [{"media_key": "3_1", "type": "photo", "url": "https://p", "alt_text": "a cat",
+                            "width": 2, "height": 3}],
+                 "polls": [{"id": "55", "options": [{"position": 1, "label": "yes", "votes": 0}],
+                            "voting_status": "closed"}],
                  "places": [{"id": "p1", "contained_within": ["p0"]}]}})",
                                                          MappingContext{});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -1133,7 +1131,8 @@ TEST(XJsonMapperTest, ReferencedUsersDedupedWithoutAuthor) {
 
 TEST(XJsonMapperTest, BrokenIncludedUserIsReportedAndTweetKept) {
   absl::StatusOr<ParsedResponse> parsed = ParseXResponse(
-      R"({"data":{"id":"1","text":"a","author_id":"9"},"includes":{"users":[{"id":"9","username":"n","verified":"yes"}]}})",
+      R"({"data":{"id":"1","text":"a","author_id":"9"},)"
+      R"("includes":{"users":[{"id":"9","username":"n","verified":"yes"}]}})",
       MappingContext{});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->envelopes.size(), 1u);

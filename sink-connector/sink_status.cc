@@ -1,0 +1,141 @@
+#include "sink-connector/sink_status.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+
+namespace tweetstream::sink {
+namespace {
+
+std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
+
+void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+const char* SinkStateName(SinkState state) {
+  switch (state) {
+    case SinkState::kStarting: return "STARTING";
+    case SinkState::kRunning: return "RUNNING";
+    case SinkState::kDegraded: return "DEGRADED";
+    case SinkState::kFailed: return "FAILED";
+    case SinkState::kStopping: return "STOPPING";
+    case SinkState::kStopped: return "STOPPED";
+  }
+  return "UNKNOWN";
+}
+
+SinkStatus::SinkStatus() : since_(absl::Now()), started_(absl::Now()) {}
+
+SinkState SinkStatus::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+void SinkStatus::SetState(SinkState state, const std::string& cause) {
+  absl::MutexLock lock(&mu_);
+  if (state_ == state && cause_ == cause) return;
+  if (state_ == SinkState::kFailed && state != SinkState::kStopped) return;  // FAILED stays
+  state_ = state;
+  cause_ = cause;
+  since_ = absl::Now();
+  TS_LOG(INFO) << "state " << SinkStateName(state) << (cause.empty() ? "" : ": ") << cause;
+}
+
+void SinkStatus::SetDegraded(const std::string& cause) {
+  absl::MutexLock lock(&mu_);
+  if (!cause.empty()) {
+    if (state_ == SinkState::kRunning || state_ == SinkState::kDegraded) {
+      if (state_ != SinkState::kDegraded) {
+        since_ = absl::Now();
+        TS_LOG(WARNING) << "state DEGRADED: " << cause;
+      }
+      state_ = SinkState::kDegraded;
+      cause_ = cause;
+    }
+  } else if (state_ == SinkState::kDegraded) {
+    state_ = SinkState::kRunning;
+    cause_.clear();
+    since_ = absl::Now();
+    TS_LOG(INFO) << "state RUNNING: recovered";
+  }
+}
+
+void SinkStatus::RecordError(const std::string& message) {
+  absl::MutexLock lock(&mu_);
+  errors_.emplace_back(absl::Now(), message);
+  while (errors_.size() > 16) errors_.pop_front();
+}
+
+void SinkStatus::SetFlow(int64_t pending_records, int in_flight_bulks, bool paused) {
+  absl::MutexLock lock(&mu_);
+  pending_records_ = pending_records;
+  in_flight_bulks_ = in_flight_bulks;
+  paused_ = paused;
+}
+
+std::string SinkStatus::ToJson(const std::string& connector_name) const {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  w.StartObject();
+  w.Key("connector"); Str(w, connector_name);
+  w.Key("state"); w.String(SinkStateName(state_));
+  w.Key("since"); Str(w, Rfc3339(since_));
+  w.Key("cause"); Str(w, cause_);
+  w.Key("uptime_seconds"); w.Int64(absl::ToInt64Seconds(now - started_));
+  w.Key("updated_at"); Str(w, Rfc3339(now));
+  w.Key("counters");
+  w.StartObject();
+  auto counter = [&w](const char* name, const std::atomic<int64_t>& v) { w.Key(name); w.Int64(v.load()); };
+  counter("consumed", counters_.consumed);
+  counter("indexed", counters_.indexed);
+  counter("deleted", counters_.deleted);
+  counter("dead_lettered", counters_.dead_lettered);
+  counter("rejected", counters_.rejected);
+  counter("undecodable", counters_.undecodable);
+  counter("retried", counters_.retried);
+  counter("bulks", counters_.bulks);
+  counter("commits", counters_.commits);
+  counter("rebalances", counters_.rebalances);
+  w.EndObject();
+  w.Key("pending_records"); w.Int64(pending_records_);
+  w.Key("in_flight_bulks"); w.Int(in_flight_bulks_);
+  w.Key("paused"); w.Bool(paused_);
+  w.Key("last_errors");
+  w.StartArray();
+  for (const auto& [time, message] : errors_) {
+    w.StartObject();
+    w.Key("time"); Str(w, Rfc3339(time));
+    w.Key("message"); Str(w, message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void SinkStatus::WriteFile(const std::string& path, const std::string& connector_name) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << ToJson(connector_name) << '\n';
+    if (!out) {
+      if (!write_failed_logged_.exchange(true)) TS_LOG(WARNING) << "cannot write status file " << path;
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0 && !write_failed_logged_.exchange(true)) {
+    TS_LOG(WARNING) << "cannot write status file " << path;
+  }
+}
+
+}  // namespace tweetstream::sink

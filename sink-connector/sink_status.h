@@ -1,0 +1,67 @@
+#pragma once
+// The sink's honest status: its state (RUNNING, DEGRADED while it retries a transient failure,
+// FAILED with the reason when retrying cannot help, STOPPED), since when, counters, a small ring of
+// the last errors, flow figures (pending records, bulks in flight, paused). Rendered as JSON for the
+// --status-file (rewritten atomically every second and on every state change) until the gRPC
+// control plane serves it.
+// Thread-safety: every method may be called from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace tweetstream::sink {
+
+enum class SinkState { kStarting, kRunning, kDegraded, kFailed, kStopping, kStopped };
+const char* SinkStateName(SinkState state);
+
+struct SinkCounters {
+  std::atomic<int64_t> consumed{0};       // records read from Kafka
+  std::atomic<int64_t> indexed{0};        // documents written (created or updated, 409 on replay)
+  std::atomic<int64_t> deleted{0};        // tombstones applied (404 included)
+  std::atomic<int64_t> dead_lettered{0};  // records written to the dead-letter topic
+  std::atomic<int64_t> rejected{0};       // documents Elasticsearch refused for good (then dead-lettered)
+  std::atomic<int64_t> undecodable{0};    // records that are not a TweetEnvelope (then dead-lettered)
+  std::atomic<int64_t> retried{0};        // item retries and whole-request retries
+  std::atomic<int64_t> bulks{0};          // bulk requests answered
+  std::atomic<int64_t> commits{0};        // offset commits
+  std::atomic<int64_t> rebalances{0};     // assignments + revocations
+};
+
+class SinkStatus {
+ public:
+  SinkStatus();
+  SinkCounters& counters() { return counters_; }
+
+  SinkState state() const;
+  // A state change, with its cause (logged once).
+  void SetState(SinkState state, const std::string& cause = "");
+  // Enters DEGRADED with `cause` (from RUNNING), or leaves it (back to RUNNING) when `cause` is empty.
+  void SetDegraded(const std::string& cause);
+  // Adds to the ring of recent errors (the last 16 are kept).
+  void RecordError(const std::string& message);
+  void SetFlow(int64_t pending_records, int in_flight_bulks, bool paused);
+
+  std::string ToJson(const std::string& connector_name) const;
+  // Writes ToJson() to `path` atomically (temp file + rename); a failure is logged once.
+  void WriteFile(const std::string& path, const std::string& connector_name) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  SinkState state_ ABSL_GUARDED_BY(mu_) = SinkState::kStarting;
+  absl::Time since_ ABSL_GUARDED_BY(mu_);
+  std::string cause_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> errors_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_records_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_flight_bulks_ ABSL_GUARDED_BY(mu_) = 0;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  const absl::Time started_;
+  SinkCounters counters_;
+  mutable std::atomic<bool> write_failed_logged_{false};
+};
+
+}  // namespace tweetstream::sink
