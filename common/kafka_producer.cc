@@ -97,7 +97,8 @@ class RdKafkaProducer : public Producer {
     while (true) {
       RdKafka::ErrorCode code = producer_->produce(
           record.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          const_cast<char*>(record.value.data()), record.value.size(), record.key.data(), record.key.size(),
+          record.value ? const_cast<char*>(record.value->data()) : nullptr, record.value ? record.value->size() : 0,
+          record.key.data(), record.key.size(),
           /*timestamp=*/0, headers, memento);
       if (code == RdKafka::ERR_NO_ERROR) {
         produced_.fetch_add(1);

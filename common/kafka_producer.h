@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,8 @@ struct DeliveryReport {
 struct ProducerRecord {
   std::string topic;
   std::string key;
-  std::string value;
+  // Unset = a null value (a tombstone: "this key was deleted").
+  std::optional<std::string> value;
   std::vector<std::pair<std::string, std::string>> headers;
   // Called once, on the thread that calls Poll()/Flush(). May be empty.
   std::function<void(const DeliveryReport&)> on_delivery;

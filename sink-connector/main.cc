@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, start_from, "earliest", "where a new group starts: earlie
 ABSL_FLAG(std::vector<std::string>, es_url, {"http://127.0.0.1:9200"},
           "Elasticsearch base URLs, comma-separated (failover in order); credentials come from ES_USERNAME/"
           "ES_PASSWORD or ES_API_KEY, never from here");
+ABSL_FLAG(std::vector<std::string>, consumer_property, {},
+          "extra librdkafka consumer properties, comma-separated key=value (e.g. session.timeout.ms=10000)");
 ABSL_FLAG(std::string, dlq_topic, "twitter-stream-dlq",
           "dead-letter topic for records that can never be indexed (empty = log and skip them)");
 ABSL_FLAG(std::string, index, "twitter",
@@ -104,6 +106,14 @@ int main(int argc, char** argv) {
   config.es.gzip = absl::GetFlag(FLAGS_es_gzip);
   config.es.ca_file = absl::GetFlag(FLAGS_es_ca_file);
   config.dlq_topic = absl::GetFlag(FLAGS_dlq_topic);
+  for (const std::string& property : absl::GetFlag(FLAGS_consumer_property)) {
+    const size_t eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "tweet-sink: consumer-property: '%s' is not key=value\n", property.c_str());
+      return 2;
+    }
+    config.consumer_properties[property.substr(0, eq)] = property.substr(eq + 1);
+  }
   if (!OptionalSecret("ES_USERNAME", &config.es.username) || !OptionalSecret("ES_PASSWORD", &config.es.password) ||
       !OptionalSecret("ES_API_KEY", &config.es.api_key)) {
     return 2;

@@ -451,6 +451,7 @@ absl::StatusOr<std::unique_ptr<SinkApp>> SinkApp::Create(const SinkConfig& confi
   consumer_options.client_id = config.name;
   consumer_options.topics = {config.topic};
   consumer_options.start_from = config.start_from;
+  consumer_options.extra = config.consumer_properties;
   SinkApp* raw = app.get();
   consumer_options.hooks.on_assign = [raw](const std::vector<common::TopicPartition>& tps) { raw->OnAssign(tps); };
   consumer_options.hooks.on_revoke = [raw](const std::vector<common::TopicPartition>& tps) { raw->OnRevoke(tps); };
@@ -561,7 +562,7 @@ void SinkApp::DeadLetter(std::unique_ptr<Item> item, const std::string& error_cl
   common::ProducerRecord record;
   record.topic = config_.dlq_topic;
   record.key = shared->key.value_or("");
-  record.value = shared->value.value_or("");
+  record.value = shared->value;
   record.headers = {
       {"dlq.original.topic", shared->tp.topic},
       {"dlq.original.partition", std::to_string(shared->tp.partition)},
@@ -735,11 +736,9 @@ absl::Status SinkApp::Run() {
         TS_LOG(INFO) << "nothing arrived or was in flight for " << absl::FormatDuration(absl::FromChrono(idle_limit))
                      << "; stopping";
         break;
-      } else if (state_->tracker.Assigned().empty() && Clock::now() - state_->last_activity >= 3 * idle_limit) {
-        TS_LOG(INFO) << "no partitions assigned for " << absl::FormatDuration(absl::FromChrono(3 * idle_limit))
-                     << "; stopping";
-        break;
       }
+      // Without an assignment there is no telling whether records wait for us (a rebalance may be
+      // waiting for a dead member's session to expire): keep waiting.
     }
   }
 

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct SinkConfig {
   std::string group_id = "tweet-sink";
   // Where a group without committed offsets starts: "earliest" or "latest".
   std::string start_from = "earliest";
+  // Extra librdkafka consumer properties (e.g. session.timeout.ms), applied last.
+  std::map<std::string, std::string> consumer_properties;
   // Dead-letter topic for records that can never be indexed; empty = log and skip them.
   std::string dlq_topic = "twitter-stream-dlq";
   // Elasticsearch.

@@ -19,6 +19,90 @@ namespace tweetstream::testing {
 std::string SourceBinary() { return BinaryDir() + "/source-connector/tweet-source"; }
 std::string SinkBinary() { return BinaryDir() + "/sink-connector/tweet-sink"; }
 
+namespace {
+
+std::vector<std::string> EnvStrings(const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq != nullptr) merged[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+  }
+  for (const auto& [k, v] : env) {
+    if (v == "\x01UNSET") merged.erase(k);
+    else merged[k] = v;
+  }
+  std::vector<std::string> out;
+  for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
+  return out;
+}
+
+std::string Slurp(const std::string& path) {
+  auto content = ReadFile(path);
+  return content.ok() ? *content : std::string();
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  char tmpl[] = "/tmp/tweetstream-child-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) return;
+  out_path_ = std::string(dir) + "/stdout";
+  err_path_ = std::string(dir) + "/stderr";
+  std::vector<std::string> env_strings = EnvStrings(env);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& s : argv_copy) args.push_back(s.data());
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status_, 0);
+  }
+}
+
+bool ChildProcess::Running() {
+  if (pid_ <= 0 || reaped_) return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+    reaped_ = true;
+    return false;
+  }
+  return true;
+}
+
+void ChildProcess::Signal(int signal) {
+  if (pid_ > 0 && !reaped_) kill(pid_, signal);
+}
+
+std::string ChildProcess::Stderr() const { return Slurp(err_path_); }
+
+ProcessResult ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  ProcessResult result;
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  while (Running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  if (!reaped_) {
+    result.timed_out = true;
+  } else if (WIFEXITED(status_)) {
+    result.exit_code = WEXITSTATUS(status_);
+  }
+  result.out = Slurp(out_path_);
+  result.err = Slurp(err_path_);
+  return result;
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                          std::chrono::milliseconds timeout) {
   ProcessResult result;

@@ -124,7 +124,7 @@ TEST_F(SearchModeTest, FollowsNextTokenFetchingEveryPageOnceAndProducesEveryTwee
     keys.push_back(record.key);
     EXPECT_EQ(record.topic, "twitter-stream");
     tweet::v1::TweetEnvelope envelope;
-    ASSERT_TRUE(envelope.ParseFromString(record.value));
+    ASSERT_TRUE(envelope.ParseFromString(record.value.value_or("")));
     EXPECT_EQ(envelope.tweet().id(), record.key);
     EXPECT_EQ(envelope.query(), "#brexit OR #kpop -is:retweet");
     EXPECT_EQ(envelope.ingestion().mode(), "search");
