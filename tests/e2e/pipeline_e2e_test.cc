@@ -25,6 +25,7 @@
 #include "sink-connector/es_client.h"
 #include "tests/common/subprocess.h"
 #include "tests/common/test_util.h"
+#include "tests/e2e/e2e_env.h"
 
 namespace tweetstream::testing {
 namespace {
@@ -92,34 +93,8 @@ Expected ReadExpected() {
   return expected;
 }
 
-class PipelineE2eTest : public ::testing::Test {
+class PipelineE2eTest : public E2eTest {
  protected:
-  void SetUp() override {
-    kafka_ = EnvOr("TWEETSTREAM_KAFKA", "127.0.0.1:9092");
-    es_url_ = EnvOr("TWEETSTREAM_ES_URL", "http://127.0.0.1:9200");
-    absl::Status kafka = common::CheckKafkaReachable(kafka_, std::chrono::seconds(10));
-    ASSERT_TRUE(kafka.ok()) << kafka << "\nStart the services with: scripts/services.sh start";
-    auto http = common::CurlHttpClient::Create();
-    ASSERT_TRUE(http.ok());
-    http_ = std::move(*http);
-    sink::EsOptions options;
-    options.urls = {es_url_};
-    es_ = std::make_unique<sink::EsClient>(http_.get(), options);
-    auto info = es_->Info();
-    ASSERT_TRUE(info.ok()) << info.status() << "\nStart the services with: scripts/services.sh start";
-
-    const std::string suffix = absl::StrCat(getpid(), "-", absl::ToUnixMillis(absl::Now()));
-    topic_ = "e2e-tweets-" + suffix;
-    index_ = "e2e-twitter-" + suffix;
-  }
-
-  void TearDown() override {
-    if (es_) {
-      (void)es_->Request("DELETE", "/" + index_);
-      (void)es_->Request("DELETE", "/_index_template/tweetstream-" + index_);
-    }
-  }
-
   ProcessResult RunSource() {
     return RunProcess({SourceBinary(), "--mode=replay", "--replay-file=" + FixturesDir(), "--topic=" + topic_,
                        "--bootstrap-servers=" + kafka_, "--name=e2e-source"},
@@ -155,18 +130,6 @@ class PipelineE2eTest : public ::testing::Test {
     return docs;
   }
 
-  int64_t Count() {
-    (void)es_->Request("POST", "/" + index_ + "/_refresh");
-    auto response = es_->Request("GET", "/" + index_ + "/_count");
-    if (!response.ok() || response->status != 200) return -1;
-    rapidjson::Document doc;
-    doc.Parse(response->body.c_str());
-    return doc["count"].GetInt64();
-  }
-
-  std::string kafka_, es_url_, topic_, index_;
-  std::unique_ptr<common::HttpClient> http_;
-  std::unique_ptr<sink::EsClient> es_;
 };
 
 TEST_F(PipelineE2eTest, FixturesReachElasticsearchExactlyOnceWithTextAndAuthor) {
