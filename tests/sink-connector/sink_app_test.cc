@@ -346,3 +346,47 @@ TEST_F(SinkAppTest, StatusSaysDegradedWhileElasticsearchFailsAndRecovers) {
 
 }  // namespace
 }  // namespace tweetstream::testing
+
+namespace tweetstream::testing {
+namespace {
+
+TEST_F(SinkAppTest, FailsOverToTheNextHostAndSendsCredentialsInAHeaderOnly) {
+  config_.es.urls = {"http://127.0.0.1:1", es_->base_url()};  // the first host refuses connections
+  config_.es.username = "elastic";
+  config_.es.password = "s3cret-Pa55";
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "700"), TweetRecord(0, 1, "701")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 2; }).ok());
+  auto bulks = es_->RequestsTo("/_bulk");
+  ASSERT_FALSE(bulks.empty());
+  // base64("elastic:s3cret-Pa55")
+  EXPECT_EQ(bulks[0].headers.at("authorization"), "Basic ZWxhc3RpYzpzM2NyZXQtUGE1NQ==");
+  EXPECT_THAT(app->status().ToJson("t"), ::testing::Not(HasSubstr("s3cret")));
+}
+
+TEST_F(SinkAppTest, GzipBodiesArriveIntact) {
+  config_.es.gzip = true;
+  config_.batch_max_records = 50;
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  std::vector<common::ConsumerRecord> records;
+  for (int i = 0; i < 50; ++i) records.push_back(TweetRecord(0, i, absl::StrCat(800 + i)));
+  AddRecords(records);
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 50; }).ok());
+  auto bulks = es_->RequestsTo("/_bulk");
+  ASSERT_FALSE(bulks.empty());
+  EXPECT_EQ(bulks[0].headers.at("content-encoding"), "gzip");
+  size_t actions = 0;
+  for (const auto& b : bulks) actions += ParseBulk(b.body).size();  // the server decompressed them
+  EXPECT_EQ(actions, 50u);
+}
+
+}  // namespace
+}  // namespace tweetstream::testing
