@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 
 namespace tweetstream::common {
@@ -291,6 +293,79 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy(new_topic);
   return status;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadCompactedTopic(const std::string& bootstrap_servers,
+                                                                      const std::string& topic,
+                                                                      std::chrono::milliseconds timeout) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  // A throw-away group id: we assign partitions by hand and never commit.
+  const std::map<std::string, std::string> props = {
+      {"bootstrap.servers", bootstrap_servers},
+      {"group.id", "tweetstream-compacted-reader"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"log_level", "3"},
+  };
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return absl::InvalidArgumentError(err);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  const int timeout_ms = static_cast<int>(timeout.count());
+
+  RdKafka::Metadata* raw_md = nullptr;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
+  RdKafka::ErrorCode code = consumer->metadata(false, handle.get(), &raw_md, timeout_ms);
+  std::unique_ptr<RdKafka::Metadata> md(raw_md);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("reading topic ", topic, " at ", bootstrap_servers, ": ", RdKafka::err2str(code)));
+  }
+  std::map<std::string, std::string> values;
+  std::vector<RdKafka::TopicPartition*> assignment;
+  std::map<int32_t, int64_t> end;  // partition -> high watermark
+  for (const auto* t : *md->topics()) {
+    if (t->topic() != topic || t->err() != RdKafka::ERR_NO_ERROR) continue;  // absent topic: empty
+    for (const auto* p : *t->partitions()) {
+      int64_t low = 0, high = 0;
+      code = consumer->query_watermark_offsets(topic, p->id(), &low, &high, timeout_ms);
+      if (code != RdKafka::ERR_NO_ERROR) {
+        RdKafka::TopicPartition::destroy(assignment);
+        return absl::UnavailableError(absl::StrCat("offsets of ", topic, "/", p->id(), ": ", RdKafka::err2str(code)));
+      }
+      if (high > low) {
+        end[p->id()] = high;
+        assignment.push_back(RdKafka::TopicPartition::create(topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
+      }
+    }
+  }
+  if (assignment.empty()) return values;
+  consumer->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  while (!end.empty()) {
+    if (absl::Now() >= deadline) {
+      consumer->close();
+      return absl::DeadlineExceededError(absl::StrCat("reading topic ", topic, ": end not reached in time"));
+    }
+    std::unique_ptr<RdKafka::Message> msg(consumer->consume(200));
+    if (msg->err() == RdKafka::ERR__TIMED_OUT) continue;
+    if (msg->err() != RdKafka::ERR_NO_ERROR) {
+      TS_LOG(WARNING) << "reading " << topic << ": " << msg->errstr();
+      continue;
+    }
+    if (msg->key_pointer() != nullptr) {
+      std::string key(static_cast<const char*>(msg->key_pointer()), msg->key_len());
+      if (msg->payload() == nullptr) values.erase(key);
+      else values[key] = std::string(static_cast<const char*>(msg->payload()), msg->len());
+    }
+    auto it = end.find(msg->partition());
+    if (it != end.end() && msg->offset() + 1 >= it->second) end.erase(it);
+  }
+  consumer->close();
+  return values;
 }
 
 }  // namespace tweetstream::common

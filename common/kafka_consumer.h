@@ -84,6 +84,13 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
                          int replication_factor, std::chrono::milliseconds timeout,
                          const std::map<std::string, std::string>& topic_config = {});
 
+// Reads a (compacted) topic from its beginning to its current end, all partitions, and returns the last
+// value of every key (keys whose last record is a tombstone are absent). A topic that does not exist
+// reads as empty. DEADLINE_EXCEEDED when the end was not reached within `timeout`.
+absl::StatusOr<std::map<std::string, std::string>> ReadCompactedTopic(const std::string& bootstrap_servers,
+                                                                      const std::string& topic,
+                                                                      std::chrono::milliseconds timeout);
+
 // OK when a broker at `bootstrap_servers` answers a metadata request within `timeout`; UNAVAILABLE
 // naming the address otherwise.
 absl::Status CheckKafkaReachable(const std::string& bootstrap_servers, std::chrono::milliseconds timeout);

@@ -22,7 +22,13 @@ ABSL_FLAG(std::vector<std::string>, replay_file, {},
 ABSL_FLAG(std::string, query, "", "search: the X search query, e.g. '#kafka -is:retweet lang:en'");
 ABSL_FLAG(int, max_results, 100, "search: tweets per page (10..100)");
 ABSL_FLAG(int, max_pages, 0, "search: stop after this many pages (0 = follow next_token to the end)");
-ABSL_FLAG(std::string, start_time, "", "search: oldest tweet time, RFC 3339 (within the last 7 days)");
+ABSL_FLAG(std::string, start_time, "", "search: oldest tweet time of the first poll, RFC 3339 (within the last 7 days)");
+ABSL_FLAG(absl::Duration, poll_interval, absl::ZeroDuration(),
+          "search: time between polls (each continues after the newest tweet delivered); 0 = one poll, then exit");
+ABSL_FLAG(int, max_polls, 0, "search: stop after this many polls (0 = until SIGTERM/SIGINT)");
+ABSL_FLAG(std::string, cursor_topic, "twitter-stream-source-offsets",
+          "compacted Kafka topic holding the newest delivered tweet id per connector and query (empty = none)");
+ABSL_FLAG(std::string, status_file, "", "write the status (state, counters, cursor, rate limit, last errors) as JSON here");
 ABSL_FLAG(std::string, x_api_base_url, "https://api.x.com", "X API base URL");
 ABSL_FLAG(std::string, tweet_fields, tweetstream::source::XFieldSelection{}.tweet_fields, "tweet.fields to request");
 ABSL_FLAG(std::string, expansions, tweetstream::source::XFieldSelection{}.expansions, "expansions to request");
@@ -79,6 +85,10 @@ int main(int argc, char** argv) {
   config.max_results = absl::GetFlag(FLAGS_max_results);
   config.max_pages = absl::GetFlag(FLAGS_max_pages);
   config.start_time = absl::GetFlag(FLAGS_start_time);
+  config.poll_interval = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_poll_interval));
+  config.max_polls = absl::GetFlag(FLAGS_max_polls);
+  config.cursor_topic = absl::GetFlag(FLAGS_cursor_topic);
+  config.status_file = absl::GetFlag(FLAGS_status_file);
   config.x_api.base_url = absl::GetFlag(FLAGS_x_api_base_url);
   config.x_api.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_x_api_timeout));
   config.x_api.fields = {absl::GetFlag(FLAGS_tweet_fields), absl::GetFlag(FLAGS_expansions),

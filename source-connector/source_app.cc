@@ -22,6 +22,8 @@ absl::Status SourceConfig::Validate() const {
     }
     if (max_results < 10 || max_results > 100) return absl::InvalidArgumentError("max-results: must be 10..100 for recent search");
     if (max_pages < 0) return absl::InvalidArgumentError("max-pages: must be >= 0");
+    if (max_polls < 0) return absl::InvalidArgumentError("max-polls: must be >= 0");
+    if (poll_interval.count() < 0) return absl::InvalidArgumentError("poll-interval: must be >= 0");
     if (x_api.base_url.empty()) return absl::InvalidArgumentError("x-api-base-url: must not be empty");
   } else {
     return absl::InvalidArgumentError(absl::StrCat("mode: '", mode, "' is not one of replay, search"));
@@ -34,8 +36,17 @@ absl::Status SourceConfig::Validate() const {
 }
 
 SourceApp::SourceApp(SourceConfig config, std::unique_ptr<common::Producer> producer,
-                     std::unique_ptr<common::HttpClient> http)
-    : config_(std::move(config)), producer_(std::move(producer)), http_(std::move(http)) {}
+                     std::unique_ptr<common::HttpClient> http, std::unique_ptr<CursorStore> cursors,
+                     common::Clock* clock)
+    : config_(std::move(config)),
+      producer_(std::move(producer)),
+      http_(std::move(http)),
+      cursors_(cursors ? std::move(cursors) : std::make_unique<MemoryCursorStore>()),
+      clock_(clock ? clock : common::Clock::Real()) {}
+
+std::string SourceApp::CursorKey() const {
+  return absl::StrCat(config_.name, "/", config_.mode, "/", config_.mode == "search" ? config_.query : "");
+}
 
 absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig& config) {
   TS_RETURN_IF_ERROR(config.Validate());
@@ -46,17 +57,33 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig&
   producer_options.client_id = config.name;
   TS_ASSIGN_OR_RETURN(auto producer, common::CreateKafkaProducer(producer_options));
   TS_ASSIGN_OR_RETURN(auto http, common::CurlHttpClient::Create());
-  return CreateWith(config, std::move(producer), std::move(http));
+  std::unique_ptr<CursorStore> cursors;
+  if (config.mode == "search" && !config.cursor_topic.empty()) {
+    TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic, producer.get(),
+                                                          config.kafka_timeout));
+  }
+  return CreateWith(config, std::move(producer), std::move(http), std::move(cursors));
 }
 
 absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::CreateWith(const SourceConfig& config,
                                                                  std::unique_ptr<common::Producer> producer,
-                                                                 std::unique_ptr<common::HttpClient> http) {
+                                                                 std::unique_ptr<common::HttpClient> http,
+                                                                 std::unique_ptr<CursorStore> cursors,
+                                                                 common::Clock* clock) {
   TS_RETURN_IF_ERROR(config.Validate());
-  return std::unique_ptr<SourceApp>(new SourceApp(config, std::move(producer), std::move(http)));
+  return std::unique_ptr<SourceApp>(
+      new SourceApp(config, std::move(producer), std::move(http), std::move(cursors), clock));
+}
+
+void SourceApp::PublishStatus(const SourceSummary& s) {
+  const common::ProducerCounters c = producer_->Counters();
+  status_.SetCounters(s.tweets, c.produced, c.delivered, c.failed, s.skipped, s.api_problems, s.requests, s.polls);
+  if (!config_.status_file.empty()) status_.WriteFile(config_.status_file, config_.name);
 }
 
 absl::Status SourceApp::Run(SourceSummary* summary) {
+  status_.SetState("RUNNING");
+  PublishStatus(*summary);
   absl::Status status = config_.mode == "search" ? RunSearch(summary) : RunReplay(summary);
   // Wait for every delivery, bounded: a record is only "done" once the broker acknowledged it.
   absl::Status flushed = producer_->Flush(config_.kafka_timeout);
@@ -69,6 +96,13 @@ absl::Status SourceApp::Run(SourceSummary* summary) {
     status = absl::UnavailableError(absl::StrCat(counters.failed, " record(s) could not be delivered to Kafka topic ",
                                                  config_.topic, " at ", config_.bootstrap_servers));
   }
+  if (status.ok()) {
+    status_.SetState("STOPPED");
+  } else {
+    status_.RecordError(std::string(status.message()));
+    status_.SetState("FAILED", std::string(status.message()));
+  }
+  PublishStatus(*summary);
   return status;
 }
 
@@ -121,21 +155,94 @@ absl::Status SourceApp::RunReplay(SourceSummary* summary) {
 
 absl::Status SourceApp::RunSearch(SourceSummary* summary) {
   XApiClient client(http_.get(), config_.x_api);
+  RateLimitGate gate(clock_);
+  if (auto cursor = cursors_->Get(CursorKey())) {
+    status_.SetCursor(CursorKey(), cursor->newest_id);
+    TS_LOG(INFO) << "continuing after tweet " << cursor->newest_id << " (cursor " << CursorKey() << ")";
+  }
+  while (!stop_.load()) {
+    const absl::Time poll_start = clock_->Now();
+    TS_RETURN_IF_ERROR(Poll(&client, &gate, summary));
+    ++summary->polls;
+    PublishStatus(*summary);
+    if (config_.poll_interval.count() == 0) break;
+    if (config_.max_polls > 0 && summary->polls >= config_.max_polls) break;
+    if (!clock_->SleepUntil(poll_start + absl::FromChrono(config_.poll_interval), &stop_)) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary) {
+  const std::string key = CursorKey();
+  std::optional<Cursor> cursor = cursors_->Get(key);
   SearchRequest request;
   request.query = config_.query;
   request.max_results = config_.max_results;
-  request.start_time = config_.start_time;
-  for (int page = 1; !stop_.load(); ++page) {
-    auto response = client.SearchRecent(request);
-    if (!response.ok()) return response.status();
+  // since_id = the newest id of the last poll whose tweets were all delivered; the configured
+  // start time only for the very first poll.
+  if (cursor) request.since_id = cursor->newest_id;
+  else request.start_time = config_.start_time;
+  const int64_t failed_before = producer_->Counters().failed;
+  std::string newest_of_poll;
+  absl::Duration transient_backoff = absl::Seconds(1);
+  for (int page = 1; !stop_.load();) {
+    if (!gate->Wait(&stop_)) break;
+    ++summary->requests;
+    auto response = client->SearchRecent(request);
+    if (!response.ok()) {
+      // Network trouble: retry the same page, backing off (1 s doubling to 60 s).
+      status_.RecordError(std::string(response.status().message()));
+      status_.SetState("DEGRADED", std::string(response.status().message()));
+      PublishStatus(*summary);
+      if (!clock_->SleepFor(transient_backoff, &stop_)) break;
+      transient_backoff = std::min(transient_backoff * 2, absl::Seconds(60));
+      continue;
+    }
+    gate->Update(response->rate_limit, response->http_status);
+    const RateLimit& rl = gate->last();
+    status_.SetRateLimit(rl.limit.value_or(-1), rl.remaining.value_or(-1), rl.reset_epoch_seconds.value_or(-1));
+    if (!response->error.ok()) {
+      const absl::Status& error = response->error;
+      status_.RecordError(std::string(error.message()));
+      if (response->http_status == 429 && !response->usage_capped) {
+        status_.SetState("DEGRADED", std::string(error.message()));
+        PublishStatus(*summary);
+        continue;  // the gate waits for the reset (or backs off)
+      }
+      if (absl::IsUnavailable(error)) {  // 5xx
+        status_.SetState("DEGRADED", std::string(error.message()));
+        PublishStatus(*summary);
+        if (!clock_->SleepFor(transient_backoff, &stop_)) break;
+        transient_backoff = std::min(transient_backoff * 2, absl::Seconds(60));
+        continue;
+      }
+      // 401, 403, usage cap, 400: retrying cannot help. Stop calling.
+      return error;
+    }
+    transient_backoff = absl::Seconds(1);
+    if (status_.state() == "DEGRADED") status_.SetState("RUNNING");
     MappingContext context{config_.name, "search", "/2/tweets/search/recent", config_.query, absl::Now()};
     ParsedResponse parsed;
     TS_RETURN_IF_ERROR(HandleBody(response->body, context, summary, &parsed));
+    if (page == 1) newest_of_poll = parsed.meta.newest_id;
     TS_LOG(INFO) << "search page " << page << ": " << parsed.envelopes.size() << " tweets"
                  << (parsed.meta.next_token.empty() ? " (last page)" : "");
+    PublishStatus(*summary);
     if (parsed.meta.next_token.empty()) break;
     if (config_.max_pages > 0 && page >= config_.max_pages) break;
     request.next_token = parsed.meta.next_token;
+    ++page;
+  }
+  if (stop_.load()) return absl::OkStatus();  // an interrupted poll never advances the cursor
+  // The cursor moves only once Kafka confirmed every tweet of this poll.
+  TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
+  if (producer_->Counters().failed != failed_before) {
+    return absl::UnavailableError("some tweets of this poll were not delivered; the cursor stays where it was");
+  }
+  if (!newest_of_poll.empty()) {
+    Cursor next{newest_of_poll, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())};
+    TS_RETURN_IF_ERROR(cursors_->Save(key, next));
+    status_.SetCursor(key, newest_of_poll);
   }
   return absl::OkStatus();
 }

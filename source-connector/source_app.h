@@ -17,6 +17,10 @@
 #include "absl/status/statusor.h"
 #include "common/http_client.h"
 #include "common/kafka_producer.h"
+#include "common/clock.h"
+#include "source-connector/cursor_store.h"
+#include "source-connector/rate_limit_gate.h"
+#include "source-connector/source_status.h"
 #include "source-connector/x_api_client.h"
 #include "source-connector/x_json_mapper.h"
 
@@ -29,11 +33,20 @@ struct SourceConfig {
   std::string mode = "replay";
   // replay: files or directories of recorded responses.
   std::vector<std::string> replay_files;
-  // search: the query, and at most this many pages per run (0 = follow next_token to the end).
+  // search: the query, and at most this many pages per poll (0 = follow next_token to the end).
   std::string query;
   int max_results = 100;
   int max_pages = 0;
+  // The first poll's oldest tweet time (RFC 3339); later polls continue from the cursor (since_id).
   std::string start_time;
+  // Time between the starts of two polls; 0 = one poll, then exit.
+  std::chrono::milliseconds poll_interval{0};
+  // Stop after this many polls (0 = until stopped; with poll_interval 0, one poll).
+  int max_polls = 0;
+  // Compacted topic of cursors (newest id per connector and query); empty = no persistence.
+  std::string cursor_topic = "twitter-stream-source-offsets";
+  // Write the status JSON here after every page / state change (empty = nowhere).
+  std::string status_file;
   // X API endpoint and credentials (the token comes from X_BEARER_TOKEN, never from a flag).
   XApiOptions x_api;
 
@@ -58,6 +71,8 @@ struct SourceSummary {
   int64_t produced = 0;
   int64_t delivered = 0;
   int64_t delivery_failed = 0;
+  int64_t requests = 0;         // X API requests sent
+  int64_t polls = 0;            // search polls completed
 };
 
 class SourceApp {
@@ -65,10 +80,16 @@ class SourceApp {
   // Real Kafka producer and libcurl client; checks that the broker answers (bounded by
   // kafka_timeout) and creates the topic when missing. UNAVAILABLE naming the address otherwise.
   static absl::StatusOr<std::unique_ptr<SourceApp>> Create(const SourceConfig& config);
-  // For tests: given producer and HTTP client; no topic creation.
+  // For tests: given producer, HTTP client, cursor store (null = in memory) and clock (null = real);
+  // no topic creation.
   static absl::StatusOr<std::unique_ptr<SourceApp>> CreateWith(const SourceConfig& config,
                                                                std::unique_ptr<common::Producer> producer,
-                                                               std::unique_ptr<common::HttpClient> http);
+                                                               std::unique_ptr<common::HttpClient> http,
+                                                               std::unique_ptr<CursorStore> cursors = nullptr,
+                                                               common::Clock* clock = nullptr);
+  SourceStatus& status() { return status_; }
+  // The cursor key of this configuration: "<name>/<mode>/<query>".
+  std::string CursorKey() const;
 
   // Runs to the end of the input. OK when everything read was delivered (skipped bad records are
   // counted, not errors); the first fatal error otherwise (e.g. UNAUTHENTICATED from the X API,
@@ -80,7 +101,10 @@ class SourceApp {
 
  private:
   SourceApp(SourceConfig config, std::unique_ptr<common::Producer> producer,
-            std::unique_ptr<common::HttpClient> http);
+            std::unique_ptr<common::HttpClient> http, std::unique_ptr<CursorStore> cursors, common::Clock* clock);
+  // One poll: every page of the query newer than the cursor; saves the cursor once all is delivered.
+  absl::Status Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary);
+  void PublishStatus(const SourceSummary& summary);
   absl::Status RunReplay(SourceSummary* summary);
   absl::Status RunSearch(SourceSummary* summary);
   // Maps one body and produces its tweets.
@@ -90,6 +114,9 @@ class SourceApp {
   SourceConfig config_;
   std::unique_ptr<common::Producer> producer_;
   std::unique_ptr<common::HttpClient> http_;
+  std::unique_ptr<CursorStore> cursors_;
+  common::Clock* clock_;
+  SourceStatus status_;
   std::atomic<bool> stop_{false};
 };
 

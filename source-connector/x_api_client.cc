@@ -84,8 +84,16 @@ absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
     out.body = std::move(response->body);
     return out;
   }
+  out.error = ErrorFor(url, *response, &out.usage_capped);
+  out.body = std::move(response->body);
+  return out;
+}
+
+absl::Status XApiClient::ErrorFor(const std::string& url, const common::HttpResponse& response, bool* usage_capped) {
+  const int status = response.status;
+  *usage_capped = false;
   const std::string where = absl::StrCat("X API ", common::RedactUrl(url), " answered HTTP ", status, ": ");
-  const std::string what = DescribeErrorBody(*response);
+  const std::string what = DescribeErrorBody(response);
   switch (status) {
     case 401:
       return absl::UnauthenticatedError(
@@ -95,6 +103,7 @@ absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
           absl::StrCat(where, what, " — this endpoint is not in your app's access level"));
     case 429:
       if (absl::StrContains(what, "usage-capped") || absl::StrContains(what, "UsageCap")) {
+        *usage_capped = true;
         return absl::ResourceExhaustedError(
             absl::StrCat(where, what, " — the usage cap is reached; waiting for the rate-limit reset will not help"));
       }

@@ -56,10 +56,15 @@ struct RateLimit {
   std::optional<int64_t> reset_epoch_seconds;
 };
 
+// One answer of the API (any HTTP status).
 struct XApiResponse {
   int http_status = 0;
   std::string body;
   RateLimit rate_limit;
+  // OK for 2xx; otherwise the status code of the list above, with the API's reason.
+  absl::Status error;
+  // A 429 that is the monthly/product usage cap, not a rate-limit window: waiting will not help.
+  bool usage_capped = false;
 };
 
 struct SearchRequest {
@@ -75,7 +80,8 @@ class XApiClient {
   // `http` must outlive the client.
   XApiClient(common::HttpClient* http, XApiOptions options) : http_(http), options_(std::move(options)) {}
 
-  // GET /2/tweets/search/recent with the field selection.
+  // GET /2/tweets/search/recent with the field selection. A non-OK StatusOr is a transport error
+  // (UNAVAILABLE, DEADLINE_EXCEEDED); an HTTP error is an XApiResponse with `error` set.
   absl::StatusOr<XApiResponse> SearchRecent(const SearchRequest& request);
 
   // The URL SearchRecent would call (for logs: without the token, which travels in a header).
@@ -83,6 +89,7 @@ class XApiClient {
 
  private:
   absl::StatusOr<XApiResponse> Get(const std::string& url);
+  static absl::Status ErrorFor(const std::string& url, const common::HttpResponse& response, bool* usage_capped);
 
   common::HttpClient* http_;
   XApiOptions options_;

@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "source-connector/source_app.h"
 #include "tests/common/fake_producer.h"
 #include "tests/common/test_util.h"
@@ -65,13 +67,28 @@ class SearchModeTest : public ::testing::Test {
   absl::Status RunSource(const source::SourceConfig& config, source::SourceSummary* summary) {
     auto http = common::CurlHttpClient::Create();
     if (!http.ok()) return http.status();
-    auto app = source::SourceApp::CreateWith(config, std::make_unique<FakeProducer>(&produced_), std::move(*http));
+    auto cursors = std::make_unique<source::MemoryCursorStore>();
+    cursors_ = cursors.get();
+    auto app = source::SourceApp::CreateWith(config, std::make_unique<FakeProducer>(&produced_), std::move(*http),
+                                             std::move(cursors), &clock_);
     if (!app.ok()) return app.status();
-    return (*app)->Run(summary);
+    app_ = std::move(*app);  // kept: the cursor store lives in it
+    return app_->Run(summary);
+  }
+
+  // Request times as the (fake) clock saw them, per request.
+  std::vector<absl::Time> times_;
+  absl::Mutex times_mu_;
+  void Stamp() {
+    absl::MutexLock lock(&times_mu_);
+    times_.push_back(clock_.Now());
   }
 
   std::unique_ptr<FakeXApiServer> server_;
   FakeProducer::Shared produced_;
+  common::FakeClock clock_;
+  source::MemoryCursorStore* cursors_ = nullptr;
+  std::unique_ptr<source::SourceApp> app_;
 };
 
 TEST_F(SearchModeTest, FollowsNextTokenFetchingEveryPageOnceAndProducesEveryTweet) {
@@ -161,16 +178,132 @@ TEST_F(SearchModeTest, RejectedTokenFailsAtOnceWithoutRetrying) {
   EXPECT_TRUE(produced_.records.empty());
 }
 
-TEST_F(SearchModeTest, PlainTextRateLimitIsReportedAsRateLimit) {
+TEST_F(SearchModeTest, PlainTextRateLimitWithoutAUsableResetBacksOffAMinuteThenGoesOn) {
   auto body = ReadFile(FixturePath("error-429-rate-limit-text-plain-2021-06-25.txt"));
   ASSERT_TRUE(body.ok());
-  ScriptedResponse response{429, RateLimitHeaders(75, 0, 1624621837), *body};
-  response.headers.emplace_back("content-type", "text/plain;charset=utf-8");
-  server_->RouteSequence("GET", kSearchPath, {response});
+  // The recorded 429: text/plain, and a reset time long past (2021).
+  ScriptedResponse limited{429, RateLimitHeaders(75, 0, 1624621837), *body};
+  limited.headers.emplace_back("content-type", "text/plain;charset=utf-8");
+  const Page p3 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  server_->RouteSequence("GET", kSearchPath, {limited, limited, ScriptedResponse{200, {}, p3.body}});
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 3u);
+  EXPECT_THAT(clock_.Sleeps(), ::testing::ElementsAre(absl::Seconds(60), absl::Seconds(120)));
+  EXPECT_EQ(produced_.records.size(), p3.ids.size());
+}
+
+TEST_F(SearchModeTest, NoRequestGoesOutBeforeTheResetOnceTheWindowIsUsedUp) {
+  const Page p1 = LoadPage("recent-search-twarc-brexit-2021-09-22.json");
+  const Page p2 = LoadPage("recent-search-twarc-kpop-2021-09-22.json");
+  const Page p3 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  const int64_t reset = absl::ToUnixSeconds(clock_.Now()) + 15 * 60;
+  server_->Route("GET", kSearchPath, [&](const RecordedRequest& request) {
+    Stamp();
+    const std::string token = request.Param("next_token");
+    if (token.empty()) return ScriptedResponse{200, RateLimitHeaders(450, 1, reset), p1.body};
+    if (token == p1.next_token) return ScriptedResponse{200, RateLimitHeaders(450, 0, reset), p2.body};
+    return ScriptedResponse{200, RateLimitHeaders(450, 449, reset + 900), p3.body};
+  });
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+  ASSERT_EQ(times_.size(), 3u);
+  EXPECT_EQ(times_[1], times_[0]);                           // the window still allowed it
+  EXPECT_GE(times_[2], absl::FromUnixSeconds(reset));        // not one request before the reset
+  EXPECT_EQ(produced_.records.size(), p1.ids.size() + p2.ids.size() + p3.ids.size());
+}
+
+TEST_F(SearchModeTest, A429WithAResetHeaderWaitsUntilThatResetThenRetriesTheSamePage) {
+  const Page p1 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  const int64_t reset = absl::ToUnixSeconds(clock_.Now()) + 300;
+  server_->Route("GET", kSearchPath, [&, n = std::make_shared<int>(0)](const RecordedRequest&) {
+    Stamp();
+    if ((*n)++ == 0) {
+      return ScriptedResponse{429, RateLimitHeaders(450, 0, reset),
+                              R"({"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429})"};
+    }
+    return ScriptedResponse{200, RateLimitHeaders(450, 449, reset + 900), p1.body};
+  });
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+  ASSERT_EQ(times_.size(), 2u);
+  EXPECT_GE(times_[1], absl::FromUnixSeconds(reset));
+  EXPECT_EQ(produced_.records.size(), p1.ids.size());
+}
+
+TEST_F(SearchModeTest, ServerErrorsAreRetriedWithBackoff) {
+  const Page p1 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  server_->RouteSequence("GET", kSearchPath,
+                         {ScriptedResponse{503, {}, R"({"title":"Service Unavailable","type":"about:blank","status":503})"},
+                          ScriptedResponse{503, {}, "<html>upstream connect error</html>"},
+                          ScriptedResponse{200, {}, p1.body}});
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(Config(), &summary).ok());
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 3u);
+  EXPECT_THAT(clock_.Sleeps(), ::testing::ElementsAre(absl::Seconds(1), absl::Seconds(2)));
+  EXPECT_EQ(produced_.records.size(), p1.ids.size());
+}
+
+TEST_F(SearchModeTest, UsageCapIsReportedAsSuchAndStopsCalling) {
+  server_->RouteSequence(
+      "GET", kSearchPath,
+      {ScriptedResponse{429, RateLimitHeaders(450, 440, 1900000000),
+                        R"({"title":"UsageCapExceeded","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped","period":"Monthly","scope":"Product"})"}});
   source::SourceSummary summary;
   absl::Status status = RunSource(Config(), &summary);
   EXPECT_TRUE(absl::IsResourceExhausted(status)) << status;
-  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("Rate limit exceeded"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("usage cap"));
+  EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 1u);
+}
+
+TEST_F(SearchModeTest, TwoPollsReadEveryTweetOnceAndTheSecondSendsTheNewestIdOfTheFirst) {
+  const Page p1 = LoadPage("recent-search-twarc-brexit-2021-09-22.json");
+  const Page p2 = LoadPage("recent-search-twarc-kpop-2021-09-22.json");
+  const Page p3 = LoadPage("search-all-commtwitter-2021-07-04.json");
+  auto empty = ReadFile(FixturePath("search-all-empty-result-2021.json"));
+  ASSERT_TRUE(empty.ok());
+  // Poll 1 (no since_id): p1 -> p2 -> an empty last page, by next_token. Poll 2 (since_id = p1's
+  // newest id): p3.
+  // Poll 3 (since_id = p3's newest id): nothing new.
+  rapidjson::Document d1, d3;
+  d1.Parse(p1.body.c_str());
+  d3.Parse(p3.body.c_str());
+  const std::string newest1 = d1["meta"]["newest_id"].GetString();
+  const std::string newest3 = d3["meta"]["newest_id"].GetString();
+  server_->Route("GET", kSearchPath, [&](const RecordedRequest& request) {
+    const std::string since = request.Param("since_id");
+    const std::string token = request.Param("next_token");
+    if (since.empty()) {
+      if (token.empty()) return ScriptedResponse{200, {}, p1.body};
+      if (token == p1.next_token) return ScriptedResponse{200, {}, p2.body};
+      if (token == p2.next_token) return ScriptedResponse{200, {}, *empty};
+    }
+    if (since == newest1) return ScriptedResponse{200, {}, p3.body};
+    if (since == newest3) return ScriptedResponse{200, {}, *empty};
+    return ScriptedResponse{400, {}, R"({"title":"Invalid Request","detail":"unexpected since_id","type":"about:blank"})"};
+  });
+  auto config = Config();
+  config.poll_interval = std::chrono::seconds(60);
+  config.max_polls = 3;
+  source::SourceSummary summary;
+  ASSERT_TRUE(RunSource(config, &summary).ok());
+  auto requests = server_->RequestsTo(kSearchPath);
+  ASSERT_EQ(requests.size(), 5u);
+  EXPECT_EQ(requests[0].Param("since_id"), "");
+  EXPECT_EQ(requests[1].Param("since_id"), "");  // paging within a poll keeps the poll's since_id
+  EXPECT_EQ(requests[1].Param("next_token"), p1.next_token);
+  EXPECT_EQ(requests[2].Param("next_token"), p2.next_token);
+  EXPECT_EQ(requests[3].Param("since_id"), newest1);  // the newest id of the FIRST page of poll 1
+  EXPECT_EQ(requests[3].Param("next_token"), "");
+  EXPECT_EQ(requests[4].Param("since_id"), newest3);
+  std::vector<std::string> keys;
+  for (const auto& r : produced_.records) keys.push_back(r.key);
+  std::vector<std::string> expected;
+  for (const Page* p : {&p1, &p2, &p3}) expected.insert(expected.end(), p->ids.begin(), p->ids.end());
+  EXPECT_THAT(keys, ::testing::UnorderedElementsAreArray(expected));  // each exactly once
+  ASSERT_NE(cursors_, nullptr);
+  EXPECT_EQ(cursors_->Get("tweet-source/search/#brexit OR #kpop -is:retweet")->newest_id, newest3);
+  EXPECT_EQ(summary.polls, 3);
 }
 
 TEST_F(SearchModeTest, HtmlErrorPageIsDescribedNotDumped) {

@@ -1,0 +1,84 @@
+#include "source-connector/cursor_store.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka_consumer.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace tweetstream::source {
+
+std::string CursorToJson(const Cursor& cursor) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("newest_id");
+  w.String(cursor.newest_id.data(), static_cast<rapidjson::SizeType>(cursor.newest_id.size()));
+  w.Key("updated_at");
+  w.String(cursor.updated_at.data(), static_cast<rapidjson::SizeType>(cursor.updated_at.size()));
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::optional<Cursor> CursorFromJson(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("newest_id") || !doc["newest_id"].IsString()) {
+    return std::nullopt;
+  }
+  Cursor c;
+  c.newest_id = doc["newest_id"].GetString();
+  if (doc.HasMember("updated_at") && doc["updated_at"].IsString()) c.updated_at = doc["updated_at"].GetString();
+  return c;
+}
+
+std::optional<Cursor> MemoryCursorStore::Get(const std::string& key) const {
+  auto it = cursors_.find(key);
+  if (it == cursors_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status MemoryCursorStore::Save(const std::string& key, const Cursor& cursor) {
+  cursors_[key] = cursor;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<KafkaCursorStore>> KafkaCursorStore::Create(const std::string& bootstrap_servers,
+                                                                         const std::string& topic,
+                                                                         common::Producer* producer,
+                                                                         std::chrono::milliseconds timeout) {
+  // Compacted: only the newest cursor per key matters; one partition keeps reading it cheap.
+  TS_RETURN_IF_ERROR(common::EnsureTopic(bootstrap_servers, topic, 1, 1, timeout,
+                                         {{"cleanup.policy", "compact"}}));
+  TS_ASSIGN_OR_RETURN(auto values, common::ReadCompactedTopic(bootstrap_servers, topic, timeout));
+  auto store = std::unique_ptr<KafkaCursorStore>(new KafkaCursorStore(topic, producer, timeout));
+  for (const auto& [key, value] : values) {
+    if (auto cursor = CursorFromJson(value)) {
+      (void)store->cache_.Save(key, *cursor);
+    } else {
+      TS_LOG(WARNING) << "ignoring a value in " << topic << " for key " << key << " that is not a cursor";
+    }
+  }
+  TS_LOG(INFO) << "read " << values.size() << " cursor(s) from " << topic;
+  return store;
+}
+
+std::optional<Cursor> KafkaCursorStore::Get(const std::string& key) const { return cache_.Get(key); }
+
+absl::Status KafkaCursorStore::Save(const std::string& key, const Cursor& cursor) {
+  auto delivered = std::make_shared<absl::Status>(absl::UnknownError("cursor delivery not reported"));
+  common::ProducerRecord record;
+  record.topic = topic_;
+  record.key = key;
+  record.value = CursorToJson(cursor);
+  record.on_delivery = [delivered](const common::DeliveryReport& report) { *delivered = report.status; };
+  TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
+  TS_RETURN_IF_ERROR(producer_->Flush(timeout_));
+  if (!delivered->ok()) return *delivered;
+  return cache_.Save(key, cursor);
+}
+
+}  // namespace tweetstream::source

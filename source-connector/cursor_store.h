@@ -1,0 +1,68 @@
+#pragma once
+// Where the source remembers how far it got: the newest tweet id per connector and query (or rule
+// set), stored in a compacted Kafka topic (default `twitter-stream-source-offsets`) keyed by
+// "<connector name>/<mode>/<query>", so that a restart continues where the last confirmed delivery
+// ended. The value is a small JSON object: {"newest_id": "...", "updated_at": "..."}.
+//
+// The caller saves a cursor only after Kafka confirmed the delivery of every tweet before it; a
+// restart then re-reads at most the unconfirmed tail (duplicates possible, gaps never).
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/kafka_producer.h"
+
+namespace tweetstream::source {
+
+struct Cursor {
+  std::string newest_id;   // newest tweet id delivered
+  std::string updated_at;  // RFC 3339
+};
+
+class CursorStore {
+ public:
+  virtual ~CursorStore() = default;
+  virtual std::optional<Cursor> Get(const std::string& key) const = 0;
+  // Writes the cursor and waits for the write to be confirmed.
+  virtual absl::Status Save(const std::string& key, const Cursor& cursor) = 0;
+};
+
+// In memory, for tests and for runs without persistence.
+class MemoryCursorStore : public CursorStore {
+ public:
+  std::optional<Cursor> Get(const std::string& key) const override;
+  absl::Status Save(const std::string& key, const Cursor& cursor) override;
+
+ private:
+  std::map<std::string, Cursor> cursors_;
+};
+
+// The compacted Kafka topic. Create() makes the topic if missing (cleanup.policy=compact) and reads
+// it whole; Save() produces through `producer` (not owned) and flushes it with `timeout`.
+class KafkaCursorStore : public CursorStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<KafkaCursorStore>> Create(const std::string& bootstrap_servers,
+                                                                  const std::string& topic,
+                                                                  common::Producer* producer,
+                                                                  std::chrono::milliseconds timeout);
+  std::optional<Cursor> Get(const std::string& key) const override;
+  absl::Status Save(const std::string& key, const Cursor& cursor) override;
+
+ private:
+  KafkaCursorStore(std::string topic, common::Producer* producer, std::chrono::milliseconds timeout)
+      : topic_(std::move(topic)), producer_(producer), timeout_(timeout) {}
+  std::string topic_;
+  common::Producer* producer_;
+  std::chrono::milliseconds timeout_;
+  MemoryCursorStore cache_;
+};
+
+// JSON of a cursor, and back (nullopt when the value is not a cursor).
+std::string CursorToJson(const Cursor& cursor);
+std::optional<Cursor> CursorFromJson(const std::string& json);
+
+}  // namespace tweetstream::source

@@ -1,0 +1,42 @@
+#include "source-connector/rate_limit_gate.h"
+
+#include <algorithm>
+
+#include "common/logging.h"
+
+namespace tweetstream::source {
+
+void RateLimitGate::Update(const RateLimit& limit, int http_status) {
+  if (limit.limit || limit.remaining || limit.reset_epoch_seconds) last_ = limit;
+  const absl::Time now = clock_->Now();
+  // One second of margin: the reset is given in whole seconds and clocks differ a little.
+  const std::optional<absl::Time> reset =
+      limit.reset_epoch_seconds ? std::optional<absl::Time>(absl::FromUnixSeconds(*limit.reset_epoch_seconds + 1))
+                                : std::nullopt;
+  if (http_status == 429) {
+    if (reset && *reset > now) {
+      next_allowed_ = *reset;
+    } else {
+      backoff_ = backoff_ == absl::ZeroDuration() ? absl::Seconds(60) : std::min(backoff_ * 2, absl::Minutes(15));
+      next_allowed_ = now + backoff_;
+    }
+    TS_LOG(WARNING) << "rate limited (429): next request at "
+                    << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", next_allowed_, absl::UTCTimeZone());
+    return;
+  }
+  if (http_status >= 200 && http_status < 300) backoff_ = absl::ZeroDuration();
+  if (limit.remaining && *limit.remaining <= 0 && reset && *reset > now) {
+    next_allowed_ = *reset;
+    TS_LOG(INFO) << "rate-limit window used up; next request at "
+                 << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", next_allowed_, absl::UTCTimeZone());
+  } else {
+    next_allowed_ = absl::InfinitePast();
+  }
+}
+
+bool RateLimitGate::Wait(const std::atomic<bool>* stop) {
+  if (next_allowed_ <= clock_->Now()) return !(stop && stop->load());
+  return clock_->SleepUntil(next_allowed_, stop);
+}
+
+}  // namespace tweetstream::source

@@ -1,0 +1,124 @@
+#include "source-connector/source_status.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/time/clock.h"
+#include "common/logging.h"
+
+namespace tweetstream::source {
+namespace {
+
+std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
+
+void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+}  // namespace
+
+SourceStatus::SourceStatus() : since_(absl::Now()) {}
+
+void SourceStatus::SetState(const std::string& state, const std::string& cause) {
+  absl::MutexLock lock(&mu_);
+  if (state_ == state && cause_ == cause) return;
+  if (state_ == "FAILED" && state != "STOPPED") return;
+  if (state_ != state) TS_LOG(INFO) << "state " << state << (cause.empty() ? "" : ": ") << cause;
+  if (state_ != state) since_ = absl::Now();
+  state_ = state;
+  cause_ = cause;
+}
+
+std::string SourceStatus::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+void SourceStatus::RecordError(const std::string& message) {
+  absl::MutexLock lock(&mu_);
+  errors_.emplace_back(absl::Now(), message);
+  while (errors_.size() > 16) errors_.pop_front();
+}
+
+void SourceStatus::SetCursor(const std::string& key, const std::string& newest_id) {
+  absl::MutexLock lock(&mu_);
+  cursor_key_ = key;
+  cursor_ = newest_id;
+}
+
+void SourceStatus::SetRateLimit(int64_t limit, int64_t remaining, int64_t reset_epoch_seconds) {
+  absl::MutexLock lock(&mu_);
+  rl_limit_ = limit;
+  rl_remaining_ = remaining;
+  rl_reset_ = reset_epoch_seconds;
+}
+
+void SourceStatus::SetGap(const std::string& description) {
+  absl::MutexLock lock(&mu_);
+  gap_ = description;
+}
+
+void SourceStatus::SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
+                               int64_t api_problems, int64_t requests, int64_t polls) {
+  absl::MutexLock lock(&mu_);
+  const int64_t values[8] = {read, produced, delivered, failed, skipped, api_problems, requests, polls};
+  for (int i = 0; i < 8; ++i) counters_[i] = values[i];
+}
+
+std::string SourceStatus::ToJson(const std::string& connector_name) const {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  absl::MutexLock lock(&mu_);
+  w.StartObject();
+  w.Key("connector"); Str(w, connector_name);
+  w.Key("state"); Str(w, state_);
+  w.Key("since"); Str(w, Rfc3339(since_));
+  w.Key("cause"); Str(w, cause_);
+  w.Key("updated_at"); Str(w, Rfc3339(absl::Now()));
+  static const char* kNames[8] = {"read", "produced", "delivered", "delivery_failed", "skipped", "api_problems", "requests", "polls"};
+  w.Key("counters");
+  w.StartObject();
+  for (int i = 0; i < 8; ++i) {
+    w.Key(kNames[i]);
+    w.Int64(counters_[i]);
+  }
+  w.EndObject();
+  w.Key("cursor");
+  w.StartObject();
+  w.Key("key"); Str(w, cursor_key_);
+  w.Key("newest_id"); Str(w, cursor_);
+  w.EndObject();
+  w.Key("rate_limit");
+  w.StartObject();
+  w.Key("limit"); w.Int64(rl_limit_);
+  w.Key("remaining"); w.Int64(rl_remaining_);
+  w.Key("reset"); Str(w, rl_reset_ >= 0 ? Rfc3339(absl::FromUnixSeconds(rl_reset_)) : "");
+  w.EndObject();
+  w.Key("gap"); Str(w, gap_);
+  w.Key("last_errors");
+  w.StartArray();
+  for (const auto& [time, message] : errors_) {
+    w.StartObject();
+    w.Key("time"); Str(w, Rfc3339(time));
+    w.Key("message"); Str(w, message);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void SourceStatus::WriteFile(const std::string& path, const std::string& connector_name) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << ToJson(connector_name) << '\n';
+    if (!out) return;
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+}  // namespace tweetstream::source

@@ -1,0 +1,45 @@
+#pragma once
+// The source's honest status: state (RUNNING, DEGRADED while it retries or waits out a rate limit,
+// FAILED with the reason when retrying cannot help, STOPPED), counters, the cursor, the rate-limit
+// window and the last errors. JSON for --status-file until the gRPC control plane serves it.
+// Thread-safety: every method may be called from any thread.
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace tweetstream::source {
+
+class SourceStatus {
+ public:
+  SourceStatus();
+  // "RUNNING", "DEGRADED", "FAILED", "STOPPED"; FAILED stays until STOPPED.
+  void SetState(const std::string& state, const std::string& cause = "");
+  std::string state() const;
+  void RecordError(const std::string& message);
+  void SetCursor(const std::string& key, const std::string& newest_id);
+  void SetRateLimit(int64_t limit, int64_t remaining, int64_t reset_epoch_seconds);
+  void SetGap(const std::string& description);
+  // Counters, set from the summary.
+  void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
+                   int64_t api_problems, int64_t requests, int64_t polls);
+
+  std::string ToJson(const std::string& connector_name) const;
+  void WriteFile(const std::string& path, const std::string& connector_name) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string state_ ABSL_GUARDED_BY(mu_) = "STARTING";
+  std::string cause_ ABSL_GUARDED_BY(mu_);
+  absl::Time since_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> errors_ ABSL_GUARDED_BY(mu_);
+  std::string cursor_key_ ABSL_GUARDED_BY(mu_), cursor_ ABSL_GUARDED_BY(mu_), gap_ ABSL_GUARDED_BY(mu_);
+  int64_t rl_limit_ ABSL_GUARDED_BY(mu_) = -1, rl_remaining_ ABSL_GUARDED_BY(mu_) = -1,
+          rl_reset_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t counters_[8] ABSL_GUARDED_BY(mu_) = {0, 0, 0, 0, 0, 0, 0, 0};
+};
+
+}  // namespace tweetstream::source
