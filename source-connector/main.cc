@@ -19,6 +19,8 @@
 ABSL_FLAG(std::string, mode, "replay", "replay (recorded X API responses) or search (GET /2/tweets/search/recent)");
 ABSL_FLAG(std::vector<std::string>, replay_file, {},
           "replay: comma-separated files or directories of recorded X API v2 responses (pages, lookups, stream captures)");
+ABSL_FLAG(double, rate, 0, "replay: tweets per second (0 = as fast as possible)");
+ABSL_FLAG(bool, loop, false, "replay: start again from the first file at the end (until SIGTERM/SIGINT)");
 ABSL_FLAG(std::string, query, "", "search: the X search query, e.g. '#kafka -is:retweet lang:en'");
 ABSL_FLAG(int, max_results, 100, "search: tweets per page (10..100)");
 ABSL_FLAG(int, max_pages, 0, "search: stop after this many pages (0 = follow next_token to the end)");
@@ -46,6 +48,11 @@ ABSL_FLAG(absl::Duration, kafka_timeout, absl::Seconds(30),
           "how long to wait for the broker at start and for outstanding deliveries at the end");
 ABSL_FLAG(std::string, compression, "zstd", "producer compression: zstd, lz4, snappy, gzip, none");
 ABSL_FLAG(int, linger_ms, 20, "producer linger (ms): wait this long to fill a batch");
+ABSL_FLAG(int, batch_size, 1 << 20, "producer batch size (bytes) per partition");
+ABSL_FLAG(int, queue_max_messages, 100000,
+          "producer queue bound (records): a full queue slows the reader instead of growing memory");
+ABSL_FLAG(std::vector<std::string>, producer_property, {},
+          "extra librdkafka producer properties, comma-separated key=value (idempotence and acks=all stay on)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
 
 namespace {
@@ -109,6 +116,23 @@ int main(int argc, char** argv) {
   config.kafka_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_kafka_timeout));
   config.producer.compression = absl::GetFlag(FLAGS_compression);
   config.producer.linger_ms = absl::GetFlag(FLAGS_linger_ms);
+  config.producer.batch_size_bytes = absl::GetFlag(FLAGS_batch_size);
+  config.producer.queue_max_messages = absl::GetFlag(FLAGS_queue_max_messages);
+  for (const std::string& property : absl::GetFlag(FLAGS_producer_property)) {
+    const size_t eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "tweet-source: producer-property: '%s' is not key=value\n", property.c_str());
+      return 2;
+    }
+    const std::string key = property.substr(0, eq);
+    if (key == "enable.idempotence" || key == "acks") {
+      std::fprintf(stderr, "tweet-source: producer-property: %s cannot be changed (delivery guarantees)\n", key.c_str());
+      return 2;
+    }
+    config.producer.extra[key] = property.substr(eq + 1);
+  }
+  config.rate = absl::GetFlag(FLAGS_rate);
+  config.loop = absl::GetFlag(FLAGS_loop);
 
   if (absl::Status s = config.Validate(); !s.ok()) {
     std::fprintf(stderr, "tweet-source: invalid configuration: %s\n", std::string(s.message()).c_str());

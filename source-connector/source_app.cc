@@ -31,6 +31,7 @@ absl::Status SourceConfig::Validate() const {
   if (bootstrap_servers.empty()) return absl::InvalidArgumentError("bootstrap-servers: must not be empty");
   if (topic.empty()) return absl::InvalidArgumentError("topic: must not be empty");
   if (partitions < 1) return absl::InvalidArgumentError("partitions: must be >= 1");
+  if (rate < 0) return absl::InvalidArgumentError("rate: must be >= 0");
   if (replication_factor < 1) return absl::InvalidArgumentError("replication-factor: must be >= 1");
   return absl::OkStatus();
 }
@@ -133,23 +134,46 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
                       {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
     TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
     ++summary->tweets;
+    Pace(*summary);
   }
   producer_->Poll(std::chrono::milliseconds(0));  // serve delivery reports as we go
   if (parsed_out != nullptr) *parsed_out = std::move(*parsed);
   return absl::OkStatus();
 }
 
-absl::Status SourceApp::RunReplay(SourceSummary* summary) {
-  TS_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandReplayPaths(config_.replay_files));
-  for (const std::string& path : files) {
-    if (stop_.load()) break;
-    TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
-    for (const ReplayBody& body : file.bodies) {
-      if (stop_.load()) break;
-      MappingContext context{config_.name, "replay", body.where, "", absl::Now()};
-      TS_RETURN_IF_ERROR(HandleBody(body.body, context, summary));
+void SourceApp::Pace(const SourceSummary& summary) {
+  const absl::Time now = clock_->Now();
+  if (config_.progress_interval.count() > 0) {
+    if (last_progress_ == absl::InfinitePast()) {
+      last_progress_ = now;
+    } else if (now - last_progress_ >= absl::FromChrono(config_.progress_interval)) {
+      const common::ProducerCounters c = producer_->Counters();
+      TS_LOG(INFO) << "progress: " << summary.tweets << " tweets read, " << c.delivered << " delivered, "
+                   << summary.skipped << " skipped";
+      last_progress_ = now;
+      PublishStatus(summary);
     }
   }
+  if (config_.rate <= 0) return;
+  if (paced_since_ == absl::InfinitePast()) paced_since_ = now;
+  ++paced_count_;
+  // Tweet n goes out no earlier than start + n / rate: the average rate holds, bursts do not build up.
+  clock_->SleepUntil(paced_since_ + absl::Seconds(static_cast<double>(paced_count_) / config_.rate), &stop_);
+}
+
+absl::Status SourceApp::RunReplay(SourceSummary* summary) {
+  TS_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandReplayPaths(config_.replay_files));
+  do {
+    for (const std::string& path : files) {
+      if (stop_.load()) break;
+      TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
+      for (const ReplayBody& body : file.bodies) {
+        if (stop_.load()) break;
+        MappingContext context{config_.name, "replay", body.where, "", absl::Now()};
+        TS_RETURN_IF_ERROR(HandleBody(body.body, context, summary));
+      }
+    }
+  } while (config_.loop && !stop_.load());
   return absl::OkStatus();
 }
 

@@ -33,6 +33,11 @@ struct SourceConfig {
   std::string mode = "replay";
   // replay: files or directories of recorded responses.
   std::vector<std::string> replay_files;
+  // replay/synthetic: tweets per second (0 = as fast as possible); replay: start again at the end.
+  double rate = 0;
+  bool loop = false;
+  // Log a progress line this often during long runs (0 = never).
+  std::chrono::milliseconds progress_interval{5000};
   // search: the query, and at most this many pages per poll (0 = follow next_token to the end).
   std::string query;
   int max_results = 100;
@@ -105,6 +110,8 @@ class SourceApp {
   // One poll: every page of the query newer than the cursor; saves the cursor once all is delivered.
   absl::Status Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary);
   void PublishStatus(const SourceSummary& summary);
+  // After each produced tweet: holds the configured rate and logs progress.
+  void Pace(const SourceSummary& summary);
   absl::Status RunReplay(SourceSummary* summary);
   absl::Status RunSearch(SourceSummary* summary);
   // Maps one body and produces its tweets.
@@ -118,6 +125,9 @@ class SourceApp {
   common::Clock* clock_;
   SourceStatus status_;
   std::atomic<bool> stop_{false};
+  absl::Time paced_since_ = absl::InfinitePast();
+  int64_t paced_count_ = 0;
+  absl::Time last_progress_ = absl::InfinitePast();
 };
 
 }  // namespace tweetstream::source
