@@ -5,6 +5,8 @@
 #
 # Versions can be chosen by environment (defaults are what the tests use):
 #   KAFKA_VERSION (3.9.2)  ES_VERSION (7.17.29)  ES_DIST (elasticsearch | opensearch)
+#   scripts/install.sh --extra   also the extra search servers of EXTRA_SEARCH_SERVERS (lib.sh) that
+#                                scripts/test.sh runs the end-to-end tests against
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -26,18 +28,24 @@ install_kafka() {
 }
 
 # --- Elasticsearch (or OpenSearch): the integ-test-zip distribution from Maven Central. -----------
+# install_search DIST VERSION: into $CACHE_DIR/DIST-VERSION (each version beside the others).
 install_search() {
-  local dir="$CACHE_DIR/$ES_DIST-$ES_VERSION"
-  if [[ -f "$dir/.complete" ]]; then echo "install: $ES_DIST $ES_VERSION already in $dir"; return; fi
-  local group="org/elasticsearch/distribution/integ-test-zip/elasticsearch"
-  [[ "$ES_DIST" == opensearch ]] && group="org/opensearch/distribution/integ-test-zip/opensearch"
-  local url="https://repo.maven.apache.org/maven2/$group/$ES_VERSION/$ES_DIST-$ES_VERSION.zip"
+  local dist="$1" version="$2"
+  local dir="$CACHE_DIR/$dist-$version"
+  if [[ -f "$dir/.complete" ]]; then echo "install: $dist $version already in $dir"; return; fi
+  local group
+  case "$dist" in
+    elasticsearch) group="org/elasticsearch/distribution/integ-test-zip/elasticsearch" ;;
+    opensearch) group="org/opensearch/distribution/integ-test-zip/opensearch" ;;
+    *) echo "install: unknown search server '$dist' (elasticsearch | opensearch)" >&2; exit 2 ;;
+  esac
+  local url="https://repo.maven.apache.org/maven2/$group/$version/$dist-$version.zip"
+  local part="$dir.zip.part" tmp="$dir.unpack.$$"
   echo "install: downloading $url"
-  rm -rf "$dir" "$CACHE_DIR/$ES_DIST.zip.part"
-  curl -fsSL --retry 3 -o "$CACHE_DIR/$ES_DIST.zip.part" "$url"
-  local tmp="$CACHE_DIR/unpack.$$"
-  mkdir -p "$tmp" && unzip -q "$CACHE_DIR/$ES_DIST.zip.part" -d "$tmp"
-  mv "$tmp/$ES_DIST-$ES_VERSION" "$dir" && rm -rf "$tmp" "$CACHE_DIR/$ES_DIST.zip.part"
+  rm -rf "$dir" "$part" "$tmp"
+  curl -fsSL --retry 3 --connect-timeout 30 --max-time 1800 -o "$part" "$url"
+  mkdir -p "$tmp" && unzip -q "$part" -d "$tmp"
+  mv "$tmp/$dist-$version" "$dir" && rm -rf "$tmp" "$part"
   touch "$dir/.complete"
 }
 
@@ -51,6 +59,13 @@ install_user() {
 }
 
 install_kafka
-install_search
+install_search "$ES_DIST" "$ES_VERSION"
+# With --extra (scripts/test.sh): also every server of EXTRA_SEARCH_SERVERS (lib.sh).
+if [[ "${1:-}" == --extra ]]; then
+  for spec in $EXTRA_SEARCH_SERVERS; do
+    parse_search_spec "$spec" || exit 2
+    install_search "$SPEC_DIST" "$SPEC_VERSION"
+  done
+fi
 install_user
 echo "install: done (cache: $CACHE_DIR)"

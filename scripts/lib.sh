@@ -9,14 +9,31 @@ ES_USER="${ES_USER:-tweetstream-es}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 ES_PORT="${ES_PORT:-9200}"
+# The search servers that scripts/test.sh also runs the end-to-end tests against, after the main run
+# against the default one above: DIST:VERSION:PORT, space-separated (empty: none).
+EXTRA_SEARCH_SERVERS="${EXTRA_SEARCH_SERVERS-elasticsearch:8.19.21:9201 opensearch:3.6.0:9202}"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 ES_URL="http://127.0.0.1:$ES_PORT"
+# Each search server keeps its data and logs in a folder of its own, so that several run side by side.
+ES_RUN="$RUN_DIR/es-$ES_DIST-$ES_VERSION"
 BUILD_DIR="${BUILD_DIR:-$ROOT_DIR/build}"
 
+# parse_search_spec DIST:VERSION:PORT -> SPEC_DIST, SPEC_VERSION, SPEC_PORT (an EXTRA_SEARCH_SERVERS item).
+parse_search_spec() {
+  IFS=: read -r SPEC_DIST SPEC_VERSION SPEC_PORT <<<"$1"
+  if [[ ! "$SPEC_DIST" =~ ^(elasticsearch|opensearch)$ || ! "$SPEC_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ||
+        ! "$SPEC_PORT" =~ ^[0-9]+$ ]]; then
+    echo "bad search server '$1': expected DIST:VERSION:PORT, e.g. opensearch:2.19.6:9202" >&2
+    return 1
+  fi
+}
+
 # Picks the JDK a given Elasticsearch needs: 9.x and OpenSearch 3.x want a newer one than 17.
+# search_java_home [DIST VERSION] (default: $ES_DIST $ES_VERSION)
 search_java_home() {
-  local major="${ES_VERSION%%.*}"
-  if { [[ "$ES_DIST" == elasticsearch && "$major" -ge 9 ]] || [[ "$ES_DIST" == opensearch && "$major" -ge 3 ]]; }; then
+  local dist="${1:-$ES_DIST}" version="${2:-$ES_VERSION}"
+  local major="${version%%.*}"
+  if { [[ "$dist" == elasticsearch && "$major" -ge 9 ]] || [[ "$dist" == opensearch && "$major" -ge 3 ]]; }; then
     ls -d /usr/lib/jvm/temurin-*-jdk-amd64 2>/dev/null | sort -V | tail -n 1
   else
     dirname "$(dirname "$(readlink -f "$(command -v java)")")"

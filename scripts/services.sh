@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the real services that tweetstream runs against, on loopback:
-#   an Apache Kafka broker in KRaft mode (no ZooKeeper) and an Elasticsearch node.
+#   an Apache Kafka broker in KRaft mode (no ZooKeeper) and one or more search servers
+#   (Elasticsearch or OpenSearch nodes, each version in a folder and on a port of its own).
 #
-#   scripts/services.sh start  [kafka|es|all]   start and wait until healthy (a running one is kept)
-#   scripts/services.sh stop   [kafka|es|all]   stop (data is kept; `reset` wipes it)
-#   scripts/services.sh status [kafka|es|all]   exit 0 only when every named service is healthy
-#   scripts/services.sh reset  [kafka|es|all]   stop and delete data and logs
+#   scripts/services.sh start  [kafka|es|extra|search|all]  start, wait until healthy (a running one is kept)
+#   scripts/services.sh stop   [kafka|es|extra|search|all]  stop (data is kept; `reset` wipes it)
+#   scripts/services.sh status [kafka|es|extra|search|all]  exit 0 only when every named service is healthy
+#   scripts/services.sh reset  [kafka|es|extra|search|all]  stop and delete data and logs
 #
-# Logs: $RUN_DIR/kafka/kafka.log and $RUN_DIR/es/logs/ (printed when something fails).
+#   kafka   the broker (KAFKA_VERSION, KAFKA_PORT)
+#   es      the search server chosen by ES_DIST, ES_VERSION, ES_PORT (default: elasticsearch 7.17.29 on 9200)
+#   extra   every server of EXTRA_SEARCH_SERVERS (lib.sh; DIST:VERSION:PORT ...), started one at a time
+#   search  start: es, then extra.  stop, status, reset: es and every search server under $RUN_DIR
+#           (stop and status only touch the ones that are running)
+#   all     start: kafka + es (the default).  stop, status, reset: kafka + search
+# A search server is known by DIST and VERSION: stop/status find a running one's port themselves.
+#
+# Logs: $RUN_DIR/kafka/kafka.log and $RUN_DIR/es-DIST-VERSION/logs/ (printed when something fails).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
-ES_HOME="$CACHE_DIR/$ES_DIST-$ES_VERSION"
 KAFKA_RUN="$RUN_DIR/kafka"
-ES_RUN="$RUN_DIR/es"
 WAIT_SECONDS="${WAIT_SECONDS:-120}"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -100,7 +107,76 @@ kafka_status() {
   else echo "kafka: not running (log: $KAFKA_RUN/kafka.log)"; return 1; fi
 }
 
-# ---------------------------------------------------------------- Elasticsearch
+# ---------------------------------------------------------------- Elasticsearch / OpenSearch
+# The functions below act on the selected search server: ES_DIST, ES_VERSION, ES_PORT, ES_URL, ES_HOME
+# and ES_RUN (its folder under $RUN_DIR), set by select_search.
+
+# Scripts before per-version folders kept the one search server in $RUN_DIR/es. Which one it was: its
+# `instance` file, or else the version its log names (nothing readable: the default Elasticsearch).
+legacy_identity() {
+  local legacy="$RUN_DIR/es" dist=elasticsearch version
+  if [[ -f "$legacy/instance" ]]; then read -r dist version _ < "$legacy/instance"; echo "$dist $version"; return; fi
+  [[ -f "$legacy/logs/opensearch.log" ]] && dist=opensearch
+  version=$(grep -ohE -m 1 'version\[[0-9][^],]*' "$legacy/logs/"*.log 2>/dev/null | head -n 1 | sed 's/version\[//')
+  echo "$dist ${version:-7.17.29}"
+}
+
+# select_search DIST VERSION PORT
+select_search() {
+  ES_DIST="$1"; ES_VERSION="$2"; ES_PORT="$3"
+  ES_URL="http://127.0.0.1:$ES_PORT"
+  ES_HOME="$CACHE_DIR/$ES_DIST-$ES_VERSION"
+  ES_RUN="$RUN_DIR/es-$ES_DIST-$ES_VERSION"
+  ES_NAME="$ES_DIST $ES_VERSION"
+  local legacy="$RUN_DIR/es"
+  if [[ -d "$legacy" && "$(legacy_identity)" == "$ES_DIST $ES_VERSION" ]]; then
+    if pid_alive "$legacy/es.pid"; then
+      ES_RUN="$legacy"                      # still running from there; moved once it is stopped
+    elif [[ ! -e "$ES_RUN" ]]; then
+      mv "$legacy" "$ES_RUN"                # its paths are passed or rewritten at every start
+    fi
+  fi
+}
+
+# The port a run folder's node was started on: its `instance` file, or its command line.
+run_dir_port() {
+  local dir="$1" port=""
+  if [[ -f "$dir/instance" ]]; then read -r _ _ port < "$dir/instance"; fi
+  if [[ -z "$port" ]] && pid_alive "$dir/es.pid"; then
+    port=$(tr '\0' '\n' < "/proc/$(cat "$dir/es.pid")/cmdline" 2>/dev/null | sed -n 's/^http\.port=//p' | tail -n 1)
+  fi
+  echo "${port:-9200}"
+}
+
+# Every search server with a folder under $RUN_DIR, as "DIST VERSION PORT" lines.
+known_search_servers() {
+  local dir
+  for dir in "$RUN_DIR"/es "$RUN_DIR"/es-*; do
+    [[ -d "$dir" ]] || continue
+    if [[ "$dir" == "$RUN_DIR/es" ]]; then
+      echo "$(legacy_identity) $(run_dir_port "$dir")"
+    elif [[ -f "$dir/instance" ]]; then
+      cat "$dir/instance"
+    else                                    # es-DIST-VERSION without an instance file: never started
+      local name="${dir##*/es-}"
+      echo "${name%%-*} ${name#*-} 9200"
+    fi
+  done
+}
+
+# What answers on ES_URL: "DIST VERSION", or nothing. GET / where it exists; Elasticsearch's integ-test
+# zip from 8.9 on lacks it (its rest-root module is not in that zip): then the local node's info.
+es_identity() {
+  { curl -fs -m 5 "$ES_URL/" || curl -fs -m 5 "$ES_URL/_nodes/_local?filter_path=nodes.*.version"; } 2>/dev/null |
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+if "nodes" in d:
+    print("elasticsearch", next(iter(d["nodes"].values()))["version"])
+else:
+    print(d["version"].get("distribution", "elasticsearch"), d["version"]["number"])' 2>/dev/null || true
+}
+
 es_healthy() {
   curl -fs -m 5 "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null |
     grep -qE '"status":"(green|yellow)"'
@@ -111,19 +187,31 @@ as_es_user() {
 }
 
 es_start() {
-  if es_healthy; then echo "es: already running on $ES_URL"; return 0; fi
+  if es_healthy; then
+    local found; found=$(es_identity)
+    if [[ "$found" == "$ES_NAME" ]]; then echo "es: $ES_NAME already running on $ES_URL"; return 0; fi
+    echo "es: port $ES_PORT is taken by ${found:-another server}; stop it or set ES_PORT" >&2; return 1
+  fi
+  if pid_alive "$ES_RUN/es.pid"; then
+    echo "es: $ES_NAME is already running from $ES_RUN (port $(run_dir_port "$ES_RUN")) but not healthy" \
+      "on $ES_URL; stop it first (scripts/services.sh stop all)" >&2
+    return 1
+  fi
   if port_open "$ES_PORT"; then
     echo "es: port $ES_PORT is taken by another process; stop it or set ES_PORT" >&2; return 1
   fi
-  [[ -f "$ES_HOME/.complete" ]] || { echo "es: not installed; run scripts/install.sh" >&2; return 1; }
+  [[ -f "$ES_HOME/.complete" ]] || {
+    echo "es: $ES_NAME is not installed; run ES_DIST=$ES_DIST ES_VERSION=$ES_VERSION scripts/install.sh" >&2; return 1; }
   mkdir -p "$ES_RUN/data" "$ES_RUN/logs" "$ES_RUN/tmp" "$ES_RUN/config"
+  echo "$ES_DIST $ES_VERSION $ES_PORT" > "$ES_RUN/instance"
   cp -rn "$ES_HOME/config/." "$ES_RUN/config/"
   # jvm.options names gc.log, heap dumps and error files relative to the distribution's folder,
-  # which the unprivileged user cannot write: point them at $ES_RUN.
-  sed -i -E "s#(file=|HeapDumpPath=|ErrorFile=)(logs|data)/#\1$ES_RUN/\2/#g" "$ES_RUN/config/jvm.options"
+  # which the unprivileged user cannot write: point them at $ES_RUN (rewritten at every start).
+  cp -f "$ES_HOME/config/jvm.options" "$ES_RUN/config/jvm.options"
+  sed -i -E "s#(file=|HeapDumpPath=|ErrorFile=|loggc:)(logs|data)/#\1$ES_RUN/\2/#g" "$ES_RUN/config/jvm.options"
   sed -i -E "s#HeapDumpPath=data\$#HeapDumpPath=$ES_RUN/data#" "$ES_RUN/config/jvm.options"
   if [[ $(id -u) -eq 0 ]]; then chown -R "$ES_USER" "$ES_RUN"; chmod o+x "$RUN_DIR" "$CACHE_DIR" 2>/dev/null || true; fi
-  local java_home; java_home=$(search_java_home)
+  local java_home; java_home=$(search_java_home "$ES_DIST" "$ES_VERSION")
   local settings=(
     -E "path.data=$ES_RUN/data" -E "path.logs=$ES_RUN/logs"
     -E "http.port=$ES_PORT" -E "network.host=127.0.0.1"
@@ -131,15 +219,18 @@ es_start() {
     # A development node: do not stop writing when the disk of a shared machine fills up.
     -E "cluster.routing.allocation.disk.threshold_enabled=false"
   )
-  [[ "$ES_DIST" == elasticsearch ]] && settings+=(-E "xpack.security.enabled=false")
-  [[ "$ES_DIST" == opensearch ]] && settings+=(-E "plugins.security.disabled=true")
+  # Plain HTTP without users. The integ-test zips carry only the core modules; a setting of a module
+  # or plugin that is absent stops the node, so each is set only where its module is.
+  if [[ -d "$ES_HOME/modules/x-pack-security" ]]; then settings+=(-E "xpack.security.enabled=false"); fi
+  if [[ -d "$ES_HOME/plugins/opensearch-security" ]]; then settings+=(-E "plugins.security.disabled=true"); fi
   local bin="$ES_HOME/bin/$ES_DIST"
-  echo -n "es: starting $ES_DIST $ES_VERSION on $ES_URL "
-  (as_es_user env JAVA_HOME="$java_home" ES_JAVA_HOME="$java_home" OPENSEARCH_JAVA_HOME="$java_home" \
-    ES_PATH_CONF="$ES_RUN/config" OPENSEARCH_PATH_CONF="$ES_RUN/config" ES_TMPDIR="$ES_RUN/tmp" \
+  echo -n "es: starting $ES_NAME on $ES_URL "
+  (as_es_user env -u JAVA_HOME ES_JAVA_HOME="$java_home" OPENSEARCH_JAVA_HOME="$java_home" \
+    ES_PATH_CONF="$ES_RUN/config" OPENSEARCH_PATH_CONF="$ES_RUN/config" \
+    ES_TMPDIR="$ES_RUN/tmp" OPENSEARCH_TMPDIR="$ES_RUN/tmp" \
     ES_JAVA_OPTS="-Xms1g -Xmx1g" OPENSEARCH_JAVA_OPTS="-Xms1g -Xmx1g" \
-    "$bin" -d -p "$ES_RUN/es.pid" "${settings[@]}" >"$ES_RUN/logs/stdout.log" 2>&1) || {
-      echo " FAILED" >&2; echo "es: could not start; logs: $ES_RUN/logs/" >&2
+    timeout "$WAIT_SECONDS" "$bin" -d -p "$ES_RUN/es.pid" "${settings[@]}" >"$ES_RUN/logs/stdout.log" 2>&1) || {
+      echo " FAILED" >&2; echo "es: could not start $ES_NAME; logs: $ES_RUN/logs/" >&2
       tail -n 40 "$ES_RUN/logs/stdout.log" >&2; return 1; }
   for ((i = 0; i < WAIT_SECONDS; i++)); do
     if es_healthy; then echo " up"; return 0; fi
@@ -147,7 +238,7 @@ es_start() {
     echo -n "."; sleep 1
   done
   echo " FAILED" >&2
-  echo "es: did not become healthy; logs: $ES_RUN/logs/" >&2
+  echo "es: $ES_NAME did not become healthy; logs: $ES_RUN/logs/" >&2
   tail -n 40 "$ES_RUN/logs/stdout.log" "$ES_RUN/logs/"*.log >&2 2>/dev/null || true
   return 1
 }
@@ -158,30 +249,74 @@ es_stop() {
     kill "$pid"
     for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
-    echo "es: stopped"
+    echo "es: $ES_NAME stopped"
   else
-    echo "es: not running"
+    echo "es: $ES_NAME not running"
   fi
   rm -f "$ES_RUN/es.pid"
 }
 
 es_status() {
-  if es_healthy; then echo "es: healthy on $ES_URL ($ES_DIST $ES_VERSION)"
-  else echo "es: not running (logs: $ES_RUN/logs/)"; return 1; fi
+  if es_healthy && [[ "$(es_identity)" == "$ES_NAME" ]]; then
+    echo "es: $ES_NAME healthy on $ES_URL"
+  elif pid_alive "$ES_RUN/es.pid"; then
+    echo "es: $ES_NAME running (pid $(cat "$ES_RUN/es.pid")) but not healthy on $ES_URL (logs: $ES_RUN/logs/)"; return 1
+  else
+    echo "es: $ES_NAME not running (logs: $ES_RUN/logs/)"; return 1
+  fi
 }
 
+es_reset() { es_stop; rm -rf "$ES_RUN"; echo "es: $ES_NAME data removed"; }
+kafka_reset() { kafka_stop; rm -rf "$KAFKA_RUN"; echo "kafka: data removed"; }
+
 # ---------------------------------------------------------------- dispatch
+usage() { echo "usage: $0 start|stop|status|reset [kafka|es|extra|search|all]" >&2; exit 2; }
 cmd="${1:-status}"; what="${2:-all}"
-case "$what" in kafka) names=(kafka) ;; es) names=(es) ;; all) names=(kafka es) ;;
-  *) echo "usage: $0 start|stop|status|reset [kafka|es|all]" >&2; exit 2 ;; esac
+case "$cmd" in start | stop | status | reset) ;; *) usage ;; esac
+
+# The targets, in order: "kafka", or a search server "HOW DIST VERSION PORT" where HOW is "named"
+# (asked for: its status counts) or "found" (has a folder under $RUN_DIR: acted on only if running,
+# except by reset).
+targets=()
+add_search() { local t; for t in "${targets[@]}"; do [[ "${t#* }" == "$2 $3 "* ]] && return 0; done; targets+=("$*"); }
+add_default() { add_search named "$ES_DIST" "$ES_VERSION" "$ES_PORT"; }
+add_extra() {
+  local spec
+  for spec in $EXTRA_SEARCH_SERVERS; do
+    parse_search_spec "$spec" || exit 2
+    add_search named "$SPEC_DIST" "$SPEC_VERSION" "$SPEC_PORT"
+  done
+}
+add_found() {
+  local dist version port
+  while read -r dist version port; do add_search found "$dist" "$version" "$port"; done < <(known_search_servers)
+}
+case "$what" in
+  kafka) targets=(kafka) ;;
+  es) add_default ;;
+  extra) add_extra ;;
+  search) add_default; if [[ "$cmd" == start ]]; then add_extra; else add_found; fi ;;
+  all) targets=(kafka); add_default; if [[ "$cmd" != start ]]; then add_found; fi ;;
+  *) usage ;;
+esac
+
 rc=0
-for n in "${names[@]}"; do
+for t in "${targets[@]}"; do
+  if [[ "$t" == kafka ]]; then
+    case "$cmd" in
+      start) kafka_start || rc=1 ;; stop) kafka_stop ;; status) kafka_status || rc=1 ;; reset) kafka_reset ;;
+    esac
+    continue
+  fi
+  read -r how dist version port <<<"$t"
+  select_search "$dist" "$version" "$port"
+  if [[ "$cmd" != start ]] && pid_alive "$ES_RUN/es.pid"; then select_search "$dist" "$version" "$(run_dir_port "$ES_RUN")"; fi
+  running=0; if [[ "$how" == named ]] || pid_alive "$ES_RUN/es.pid"; then running=1; fi
   case "$cmd" in
-    start) "${n}_start" || rc=1 ;;
-    stop) "${n}_stop" ;;
-    status) "${n}_status" || rc=1 ;;
-    reset) "${n}_stop"; if [[ $n == kafka ]]; then rm -rf "$KAFKA_RUN"; else rm -rf "$ES_RUN"; fi; echo "$n: data removed" ;;
-    *) echo "usage: $0 start|stop|status|reset [kafka|es|all]" >&2; exit 2 ;;
+    start) es_start || rc=1 ;;
+    stop) if ((running)); then es_stop; fi ;;
+    status) if ((running)); then es_status || rc=1; fi ;;
+    reset) es_reset ;;
   esac
 done
 exit $rc

@@ -106,6 +106,11 @@ absl::StatusOr<common::HttpResponse> EsClient::Request(const std::string& method
 absl::StatusOr<EsServerInfo> EsClient::Info() {
   auto response = Send("GET", "/", "", "application/json");
   if (!response.ok()) return response.status();
+  if (response->status == 404 || response->status == 405) {
+    // Elasticsearch 8.9+ serves `GET /` from a module (rest-root) that minimal distributions lack:
+    // ask the local node instead.
+    return InfoFromNodes();
+  }
   if (response->status != 200) return EsHttpError(*response, "GET /");
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -119,6 +124,29 @@ absl::StatusOr<EsServerInfo> EsClient::Info() {
   std::string_view distribution;
   info.distribution = doc["version"]["distribution"].get(distribution) == simdjson::SUCCESS
                           ? std::string(distribution) : "elasticsearch";
+  std::vector<std::string> parts = absl::StrSplit(info.version, '.');
+  if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &info.major);
+  return info;
+}
+
+absl::StatusOr<EsServerInfo> EsClient::InfoFromNodes() {
+  auto response = Send("GET", "/_nodes/_local?filter_path=nodes.*.version", "", "application/json");
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return EsHttpError(*response, "GET /_nodes/_local");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object nodes;
+  if (parser.parse(response->body).get(doc) != simdjson::SUCCESS || doc["nodes"].get(nodes) != simdjson::SUCCESS ||
+      nodes.size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(current_url(), " does not look like Elasticsearch or OpenSearch"));
+  }
+  std::string_view number;
+  if ((*nodes.begin()).value["version"].get(number) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat(current_url(), ": node info without a version"));
+  }
+  EsServerInfo info;
+  info.distribution = "elasticsearch";
+  info.version = std::string(number);
   std::vector<std::string> parts = absl::StrSplit(info.version, '.');
   if (!parts.empty()) (void)absl::SimpleAtoi(parts[0], &info.major);
   return info;

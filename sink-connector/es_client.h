@@ -53,7 +53,7 @@ class EsClient {
   // `http` must outlive the client.
   EsClient(common::HttpClient* http, EsOptions options);
 
-  // GET / : what server this is.
+  // GET / : what server this is (GET /_nodes/_local where `/` is not served).
   absl::StatusOr<EsServerInfo> Info();
   // PUT _index_template/<name> with the given body.
   absl::Status PutIndexTemplate(const std::string& name, const std::string& body);
@@ -68,6 +68,7 @@ class EsClient {
   std::string current_url() const { return common::RedactUrl(options_.urls[current_]); }
 
  private:
+  absl::StatusOr<EsServerInfo> InfoFromNodes();
   absl::StatusOr<common::HttpResponse> Send(const std::string& method, const std::string& path,
                                             const std::string& body, const char* content_type);
 

@@ -1,5 +1,7 @@
 #include "source-connector/source_app.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/kafka_consumer.h"
@@ -120,9 +122,18 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
     ++summary->skipped;
     TS_LOG(WARNING) << "skipped " << context.origin << " " << skipped.where << ": " << skipped.reason;
   }
-  for (const ApiProblem& problem : parsed->problems) {
-    ++summary->api_problems;
-    TS_LOG(DEBUG) << "API partial error in " << context.origin << ": " << problem.title << " " << problem.detail;
+  if (!parsed->problems.empty()) {
+    // One line per body, by problem type (the URI's last segment: the host part changed over time).
+    std::map<std::string, int> by_type;
+    for (const ApiProblem& problem : parsed->problems) {
+      ++summary->api_problems;
+      const size_t slash = problem.type.rfind('/');
+      ++by_type[slash == std::string::npos ? problem.type : problem.type.substr(slash + 1)];
+      TS_LOG(DEBUG) << "API partial error in " << context.origin << ": " << problem.title << " " << problem.detail;
+    }
+    std::string types;
+    for (const auto& [type, n] : by_type) absl::StrAppend(&types, types.empty() ? "" : ", ", type.empty() ? "untyped" : type, " x", n);
+    TS_LOG(INFO) << context.origin << ": " << parsed->problems.size() << " partial error(s) from the API (" << types << ")";
   }
   for (const auto& envelope : parsed->envelopes) {
     common::ProducerRecord record;
