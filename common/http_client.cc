@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -41,6 +43,72 @@ absl::Status CurlError(CURLcode code, const char* errbuf, const std::string& url
     default:
       return absl::UnavailableError(message);
   }
+}
+
+// Non-2xx bodies kept for the caller (an error page may be big; its first part says what is wrong).
+constexpr size_t kMaxStreamErrorBody = 64 * 1024;
+
+// State shared by Stream()'s libcurl callbacks (all run on the thread inside curl_easy_perform).
+struct StreamContext {
+  enum class Abort { kNone, kByCallback, kCancelled, kIdle };
+
+  CURL* curl = nullptr;
+  const std::function<bool(absl::string_view)>* on_data = nullptr;
+  HttpResponse* head = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  std::chrono::milliseconds idle_timeout{0};
+  // Steady time, not an injectable Clock: this measures the socket, in real time.
+  std::chrono::steady_clock::time_point last_byte;
+  bool status_known = false;
+  bool success = false;  // 2xx
+  Abort abort = Abort::kNone;
+};
+
+size_t StreamHeader(char* data, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<StreamContext*>(user);
+  ctx->last_byte = std::chrono::steady_clock::now();
+  return WriteHeader(data, size, count, ctx->head);
+}
+
+size_t StreamBody(char* data, size_t size, size_t count, void* user) {
+  auto* ctx = static_cast<StreamContext*>(user);
+  const size_t n = size * count;
+  ctx->last_byte = std::chrono::steady_clock::now();
+  if (!ctx->status_known) {
+    long status = 0;
+    curl_easy_getinfo(ctx->curl, CURLINFO_RESPONSE_CODE, &status);
+    ctx->head->status = static_cast<int>(status);
+    ctx->success = status >= 200 && status < 300;
+    ctx->status_known = true;
+  }
+  if (!ctx->success) {
+    const size_t room = kMaxStreamErrorBody - std::min(kMaxStreamErrorBody, ctx->head->body.size());
+    ctx->head->body.append(data, std::min(room, n));
+    return n;
+  }
+  if (ctx->cancel != nullptr && ctx->cancel->load()) {
+    ctx->abort = StreamContext::Abort::kCancelled;
+    return 0;  // != n: libcurl aborts with CURLE_WRITE_ERROR
+  }
+  if (!(*ctx->on_data)(absl::string_view(data, n))) {
+    ctx->abort = StreamContext::Abort::kByCallback;
+    return 0;
+  }
+  return n;
+}
+
+// Called by libcurl often while data flows and about once a second while it does not.
+int StreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* ctx = static_cast<StreamContext*>(user);
+  if (ctx->cancel != nullptr && ctx->cancel->load()) {
+    ctx->abort = StreamContext::Abort::kCancelled;
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
+  if (ctx->idle_timeout.count() > 0 && std::chrono::steady_clock::now() - ctx->last_byte >= ctx->idle_timeout) {
+    ctx->abort = StreamContext::Abort::kIdle;
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -106,6 +174,79 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   return response;
+}
+
+absl::Status CurlHttpClient::Stream(const HttpRequest& request,
+                                    const std::function<bool(absl::string_view chunk)>& on_data,
+                                    HttpResponse* head_out) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(curl);
+  *head_out = HttpResponse{};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers) {
+    headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+  }
+  headers = curl_slist_append(headers, "Expect:");
+
+  StreamContext ctx;
+  ctx.curl = curl;
+  ctx.on_data = &on_data;
+  ctx.head = head_out;
+  ctx.cancel = request.cancel;
+  ctx.idle_timeout = request.idle_timeout;
+  ctx.last_byte = std::chrono::steady_clock::now();
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // No whole-transfer deadline: a stream is meant to last for days. The idle check in
+  // StreamProgress is its deadline (STYLE: every blocking call has one). Not CURLOPT_LOW_SPEED_*:
+  // that averages the rate over a period, so a burst of data could hide a stall that follows it.
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  // Keep-alive probes on the socket too, so a dead peer behind a NAT is also noticed by the kernel.
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &StreamBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &StreamHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &StreamProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &ctx);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);  // enables the XFERINFOFUNCTION
+  if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  // The status of a response that had no body at all (e.g. a bare 401) is only known now.
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  head_out->status = static_cast<int>(status);
+  switch (ctx.abort) {
+    case StreamContext::Abort::kByCallback:
+      return absl::CancelledError(absl::StrCat(RedactUrl(request.url), ": stream aborted by the reader"));
+    case StreamContext::Abort::kCancelled:
+      return absl::CancelledError(absl::StrCat(RedactUrl(request.url), ": stream cancelled"));
+    case StreamContext::Abort::kIdle:
+      return absl::DeadlineExceededError(absl::StrCat(RedactUrl(request.url), ": nothing received for ",
+                                                      request.idle_timeout.count(), " ms (stalled connection)"));
+    case StreamContext::Abort::kNone:
+      break;
+  }
+  if (code != CURLE_OK) return CurlError(code, errbuf, request.url);
+  return absl::OkStatus();
 }
 
 std::string RedactUrl(absl::string_view url) {

@@ -7,12 +7,15 @@
 //   INVALID_ARGUMENT   a malformed URL or request
 // Thread-safety: one HttpClient may be used from one thread at a time; create one per thread.
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -28,6 +31,15 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{30000};
   // Deadline for establishing the connection.
   std::chrono::milliseconds connect_timeout{5000};
+  // Stream() only (Send() ignores both; Stream() ignores `timeout`, since a stream has no end):
+  // abort with DEADLINE_EXCEEDED when no byte (header or body) arrived for this long; 0 = never.
+  // Measured from the last byte, not averaged, so one burst cannot hide a later stall. The check
+  // runs in libcurl's progress callback, i.e. at least about once a second: a stall is noticed
+  // between idle_timeout and idle_timeout + ~1 s.
+  std::chrono::milliseconds idle_timeout{0};
+  // Stream() only: when non-null and it becomes true, the transfer is aborted within about a
+  // second (even while no data arrives) and Stream() returns CANCELLED. Not owned.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HttpResponse {
@@ -44,6 +56,31 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+
+  // A long-lived response read as it arrives (the X filtered stream), on the calling thread.
+  //
+  // `head_out` receives the status and headers before the first call of `on_data`. A 2xx body goes
+  // to `on_data`, chunk by chunk as the network delivers it (chunk boundaries mean nothing: a line
+  // or a UTF-8 character may be split); returning false from `on_data` aborts the transfer. A
+  // non-2xx body is collected into `head_out->body` instead (at most 64 KiB), so the caller can read
+  // the API's reason; `on_data` is then never called.
+  //
+  // Returns (as Send(), an HTTP error status is not an error of the call: look at head_out->status):
+  //   OK                 the server ended the response normally (for a stream: it hung up cleanly)
+  //   CANCELLED          `on_data` returned false, or `request.cancel` became true
+  //   DEADLINE_EXCEEDED  nothing arrived for `request.idle_timeout`, or the connect timed out
+  //   UNAVAILABLE        connection refused/reset/cut mid-body, DNS or TLS failure
+  //   INVALID_ARGUMENT   a malformed URL
+  //   UNIMPLEMENTED      this client cannot stream (the default, so that fakes need not)
+  // When the call fails before any response, head_out->status stays 0.
+  virtual absl::Status Stream(const HttpRequest& request,
+                              const std::function<bool(absl::string_view chunk)>& on_data,
+                              HttpResponse* head_out) {
+    (void)request;
+    (void)on_data;
+    (void)head_out;
+    return absl::UnimplementedError("this HttpClient cannot stream");
+  }
 };
 
 struct CurlHttpClientOptions {
@@ -59,6 +96,8 @@ class CurlHttpClient : public HttpClient {
   static absl::StatusOr<std::unique_ptr<CurlHttpClient>> Create(CurlHttpClientOptions options = {});
   ~CurlHttpClient() override;
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;
+  absl::Status Stream(const HttpRequest& request, const std::function<bool(absl::string_view chunk)>& on_data,
+                      HttpResponse* head_out) override;
 
  private:
   CurlHttpClient(void* curl, CurlHttpClientOptions options) : curl_(curl), options_(std::move(options)) {}

@@ -16,7 +16,19 @@
 #include "common/secrets.h"
 #include "source-connector/source_app.h"
 
-ABSL_FLAG(std::string, mode, "replay", "replay (recorded X API responses) or search (GET /2/tweets/search/recent)");
+ABSL_FLAG(std::string, mode, "replay",
+          "replay (recorded X API responses), search (GET /2/tweets/search/recent), stream (the filtered stream) "
+          "or synthetic (generated tweets, no token needed)");
+ABSL_FLAG(std::string, rule, "", "stream: a filtered-stream rule, e.g. '#kafka lang:en -is:retweet'");
+ABSL_FLAG(std::string, rule_tag, "", "stream: the tag of --rule");
+ABSL_FLAG(std::string, rules_file, "",
+          "stream: a file of rules, one per line: 'value' or 'value<TAB>tag'; # comments and blank lines ignored");
+ABSL_FLAG(bool, sync_rules, true, "stream: make the stream's rules exactly --rule + --rules-file at start");
+ABSL_FLAG(int, backfill_minutes, 0, "stream: minutes (1..5) X redelivers after a disconnect (needs Enterprise access)");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(25),
+          "stream: a connection silent this long (not even a keep-alive) is dead and reopened");
+ABSL_FLAG(uint64_t, seed, 1, "synthetic: the generator's seed (same seed, same tweets)");
+ABSL_FLAG(int64_t, count, 0, "synthetic: how many tweets (0 = until SIGTERM/SIGINT)");
 ABSL_FLAG(std::vector<std::string>, replay_file, {},
           "replay: comma-separated files or directories of recorded X API v2 responses (pages, lookups, stream captures)");
 ABSL_FLAG(double, rate, 0, "replay: tweets per second (0 = as fast as possible)");
@@ -101,7 +113,21 @@ int main(int argc, char** argv) {
   config.x_api.fields = {absl::GetFlag(FLAGS_tweet_fields), absl::GetFlag(FLAGS_expansions),
                          absl::GetFlag(FLAGS_user_fields),  absl::GetFlag(FLAGS_media_fields),
                          absl::GetFlag(FLAGS_place_fields), absl::GetFlag(FLAGS_poll_fields)};
-  if (config.mode == "search") {
+  config.seed = absl::GetFlag(FLAGS_seed);
+  config.count = absl::GetFlag(FLAGS_count);
+  config.sync_rules = absl::GetFlag(FLAGS_sync_rules);
+  config.stream.backfill_minutes = absl::GetFlag(FLAGS_backfill_minutes);
+  config.stream.idle_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_stream_idle_timeout));
+  if (!absl::GetFlag(FLAGS_rule).empty()) config.rules.push_back({absl::GetFlag(FLAGS_rule), absl::GetFlag(FLAGS_rule_tag)});
+  if (!absl::GetFlag(FLAGS_rules_file).empty()) {
+    auto rules = tweetstream::source::LoadRulesFile(absl::GetFlag(FLAGS_rules_file));
+    if (!rules.ok()) {
+      std::fprintf(stderr, "tweet-source: rules-file: %s\n", std::string(rules.status().message()).c_str());
+      return 2;
+    }
+    config.rules.insert(config.rules.end(), rules->begin(), rules->end());
+  }
+  if (config.mode == "search" || config.mode == "stream") {
     auto token = tweetstream::common::ReadSecret("X_BEARER_TOKEN");
     if (token.ok()) config.x_api.bearer_token = *token;
     else if (!absl::IsNotFound(token.status()) || std::getenv("X_BEARER_TOKEN_FILE") != nullptr) {

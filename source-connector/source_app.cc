@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "source-connector/replay_reader.h"
+#include "source-connector/synthetic.h"
 
 namespace tweetstream::source {
 
@@ -15,6 +16,21 @@ absl::Status SourceConfig::Validate() const {
   if (name.empty()) return absl::InvalidArgumentError("name: must not be empty");
   if (mode == "replay") {
     if (replay_files.empty()) return absl::InvalidArgumentError("replay-file: replay mode needs at least one file or directory");
+  } else if (mode == "stream") {
+    if (x_api.bearer_token.empty()) {
+      return absl::InvalidArgumentError(
+          "X_BEARER_TOKEN: stream mode needs the app's bearer token in the environment variable X_BEARER_TOKEN "
+          "(or a file named by X_BEARER_TOKEN_FILE)");
+    }
+    if (sync_rules && rules.empty()) {
+      return absl::InvalidArgumentError("rule: stream mode needs at least one --rule or a --rules-file (or --no-sync-rules)");
+    }
+    TS_RETURN_IF_ERROR(ValidateRules(rules));
+    if (stream.backfill_minutes < 0 || stream.backfill_minutes > 5) {
+      return absl::InvalidArgumentError("backfill-minutes: must be 0..5");
+    }
+  } else if (mode == "synthetic") {
+    if (count < 0) return absl::InvalidArgumentError("count: must be >= 0");
   } else if (mode == "search") {
     if (query.empty()) return absl::InvalidArgumentError("query: search mode needs --query");
     if (x_api.bearer_token.empty()) {
@@ -28,7 +44,7 @@ absl::Status SourceConfig::Validate() const {
     if (poll_interval.count() < 0) return absl::InvalidArgumentError("poll-interval: must be >= 0");
     if (x_api.base_url.empty()) return absl::InvalidArgumentError("x-api-base-url: must not be empty");
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("mode: '", mode, "' is not one of replay, search"));
+    return absl::InvalidArgumentError(absl::StrCat("mode: '", mode, "' is not one of replay, search, stream, synthetic"));
   }
   if (bootstrap_servers.empty()) return absl::InvalidArgumentError("bootstrap-servers: must not be empty");
   if (topic.empty()) return absl::InvalidArgumentError("topic: must not be empty");
@@ -87,7 +103,11 @@ void SourceApp::PublishStatus(const SourceSummary& s) {
 absl::Status SourceApp::Run(SourceSummary* summary) {
   status_.SetState("RUNNING");
   PublishStatus(*summary);
-  absl::Status status = config_.mode == "search" ? RunSearch(summary) : RunReplay(summary);
+  absl::Status status;
+  if (config_.mode == "search") status = RunSearch(summary);
+  else if (config_.mode == "stream") status = RunStream(summary);
+  else if (config_.mode == "synthetic") status = RunSynthetic(summary);
+  else status = RunReplay(summary);
   // Wait for every delivery, bounded: a record is only "done" once the broker acknowledged it.
   absl::Status flushed = producer_->Flush(config_.kafka_timeout);
   common::ProducerCounters counters = producer_->Counters();
@@ -278,6 +298,72 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
     Cursor next{newest_of_poll, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())};
     TS_RETURN_IF_ERROR(cursors_->Save(key, next));
     status_.SetCursor(key, newest_of_poll);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SourceApp::RunStream(SourceSummary* summary) {
+  XApiOptions api = config_.x_api;
+  if (config_.sync_rules) {
+    // Rules first: an invalid rule is reported with the API's reason and nothing else starts.
+    StreamRulesClient rules(http_.get(), api);
+    TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
+    TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
+                 << " deleted, " << result.kept.size() << " kept";
+  }
+  XStreamOptions options = config_.stream;
+  options.base_url = api.base_url;
+  options.bearer_token = api.bearer_token;
+  options.fields = api.fields;
+  TS_ASSIGN_OR_RETURN(auto stream, XStream::Create(http_.get(), options, clock_));
+  absl::Time last_publish = absl::InfinitePast();
+  absl::Status handled = absl::OkStatus();
+  absl::Status status = stream->Run(
+      [&](absl::string_view line, absl::string_view where) {
+        if (!handled.ok()) return;
+        MappingContext context{config_.name, "stream", std::string(where), "", absl::Now()};
+        handled = HandleBody(line, context, summary);
+        if (!handled.ok()) stop_.store(true);  // a producer failure: stop reading
+        if (absl::Now() - last_publish > absl::Seconds(1)) {
+          const XStreamStats stats = stream->Stats();
+          if (stats.unbackfilled_gaps > 0) {
+            status_.SetGap(absl::StrCat(stats.unbackfilled_gaps, " reconnect(s) without backfill; the last gap from ",
+                                        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", stats.last_gap_start, absl::UTCTimeZone()),
+                                        " to ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", stats.last_gap_end, absl::UTCTimeZone())));
+          }
+          summary->requests = stats.connect_attempts;
+          PublishStatus(*summary);
+          last_publish = absl::Now();
+        }
+      },
+      &stop_);
+  TS_RETURN_IF_ERROR(handled);
+  return status;
+}
+
+absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
+  SyntheticTweets generator(config_.seed);
+  tweet::v1::TweetEnvelope envelope;
+  while (!stop_.load() && (config_.count == 0 || summary->tweets < config_.count)) {
+    generator.NextInto(&envelope);
+    auto* ingestion = envelope.mutable_ingestion();
+    ingestion->set_connector(config_.name);
+    ingestion->set_mode("synthetic");
+    ingestion->set_origin(absl::StrCat("synthetic:seed=", config_.seed));
+    ingestion->set_connector_version(TWEETSTREAM_VERSION);
+    const absl::Time now = absl::Now();
+    ingestion->mutable_ingested_at()->set_seconds(absl::ToUnixSeconds(now));
+    ingestion->mutable_ingested_at()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+    common::ProducerRecord record;
+    record.topic = config_.topic;
+    record.key = envelope.tweet().id();
+    record.value = envelope.SerializeAsString();
+    record.headers = {{"content-type", "application/x-protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
+    TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
+    ++summary->tweets;
+    ++summary->bodies;
+    if ((summary->tweets & 1023) == 0) producer_->Poll(std::chrono::milliseconds(0));
+    Pace(*summary);
   }
   return absl::OkStatus();
 }

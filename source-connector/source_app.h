@@ -21,6 +21,8 @@
 #include "source-connector/cursor_store.h"
 #include "source-connector/rate_limit_gate.h"
 #include "source-connector/source_status.h"
+#include "source-connector/stream_rules.h"
+#include "source-connector/x_stream.h"
 #include "source-connector/x_api_client.h"
 #include "source-connector/x_json_mapper.h"
 
@@ -29,7 +31,8 @@ namespace tweetstream::source {
 struct SourceConfig {
   // Connector instance name, stamped into every envelope's ingestion.connector.
   std::string name = "tweet-source";
-  // "replay" (recorded files) or "search" (GET /2/tweets/search/recent).
+  // "replay" (recorded files), "search" (GET /2/tweets/search/recent), "stream" (the filtered
+  // stream) or "synthetic" (generated tweets, no token needed).
   std::string mode = "replay";
   // replay: files or directories of recorded responses.
   std::vector<std::string> replay_files;
@@ -48,6 +51,14 @@ struct SourceConfig {
   std::chrono::milliseconds poll_interval{0};
   // Stop after this many polls (0 = until stopped; with poll_interval 0, one poll).
   int max_polls = 0;
+  // stream: the rules to keep on the stream (synced at start: missing ones added, stale ones
+  // deleted), the connection's idle timeout and backfill (see XStreamOptions).
+  std::vector<StreamRule> rules;
+  bool sync_rules = true;
+  XStreamOptions stream;
+  // synthetic: the generator's seed, and how many tweets (0 = until stopped).
+  uint64_t seed = 1;
+  int64_t count = 0;
   // Compacted topic of cursors (newest id per connector and query); empty = no persistence.
   std::string cursor_topic = "twitter-stream-source-offsets";
   // Write the status JSON here after every page / state change (empty = nowhere).
@@ -114,6 +125,8 @@ class SourceApp {
   void Pace(const SourceSummary& summary);
   absl::Status RunReplay(SourceSummary* summary);
   absl::Status RunSearch(SourceSummary* summary);
+  absl::Status RunStream(SourceSummary* summary);
+  absl::Status RunSynthetic(SourceSummary* summary);
   // Maps one body and produces its tweets.
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
                           ParsedResponse* parsed_out = nullptr);
