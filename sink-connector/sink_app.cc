@@ -451,7 +451,10 @@ absl::StatusOr<std::unique_ptr<SinkApp>> SinkApp::Create(const SinkConfig& confi
   consumer_options.client_id = config.name;
   consumer_options.topics = {config.topic};
   consumer_options.start_from = config.start_from;
-  consumer_options.extra = config.consumer_properties;
+  // Bound librdkafka's prefetch (default 64 MiB): with the pending bound it caps the sink's memory
+  // whatever the backlog; 16 MiB still holds several bulks' worth of tweets.
+  consumer_options.extra = {{"queued.max.messages.kbytes", "16384"}};
+  for (const auto& [k, v] : config.consumer_properties) consumer_options.extra[k] = v;
   SinkApp* raw = app.get();
   consumer_options.hooks.on_assign = [raw](const std::vector<common::TopicPartition>& tps) { raw->OnAssign(tps); };
   consumer_options.hooks.on_revoke = [raw](const std::vector<common::TopicPartition>& tps) { raw->OnRevoke(tps); };
@@ -485,7 +488,7 @@ void SinkApp::OnRevoke(const std::vector<common::TopicPartition>& partitions) {
   for (const auto& tp : partitions) state_->tracker.Forget(tp);
 }
 
-void SinkApp::Accept(const common::ConsumerRecord& record) {
+void SinkApp::Accept(common::ConsumerRecord&& record) {
   SinkCounters& counters = status_.counters();
   counters.consumed.fetch_add(1);
   auto item = std::make_unique<Item>();
@@ -531,8 +534,7 @@ void SinkApp::Accept(const common::ConsumerRecord& record) {
       index = absl::FormatTime(config_.index, absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
     }
     item->action = ActionLine("index", index, item->id);
-    // The original value is kept for the dead-letter topic only if Elasticsearch rejects the document.
-    item->value = record.value;
+    item->value = std::move(record.value);  // kept for the dead-letter topic; moved, not copied
   }
   if (!open_batch_) {
     open_batch_ = std::make_unique<Batch>();
@@ -663,13 +665,25 @@ void SinkApp::CommitDone(const std::vector<common::TopicPartition>* only) {
 void SinkApp::UpdateFlow() {
   const int64_t pending = state_->tracker.Pending();
   const int64_t bound = config_.EffectiveMaxPending();
-  if (!paused_ && pending >= bound) {
+  // Two stages of backpressure. First the sink simply stops taking records from the consumer
+  // (throttled): librdkafka's prefetch queue (bounded by queued.max.messages.kbytes) fills and
+  // fetching stops, and nothing fetched is thrown away. Pausing the partitions discards the prefetched
+  // messages (they are fetched and decompressed again after the resume), so it is kept for long
+  // stalls only (Elasticsearch down), where the consumer must go on polling to stay in its group.
+  const auto now = Clock::now();
+  if (pending >= bound) {
+    if (throttled_since_ == Clock::time_point{}) throttled_since_ = now;
+  } else if (pending <= bound / 2) {
+    throttled_since_ = Clock::time_point{};
+  }
+  throttled_ = throttled_since_ != Clock::time_point{};
+  if (!paused_ && throttled_ && now - throttled_since_ >= std::chrono::seconds(10)) {
     auto assigned = state_->tracker.Assigned();
     if (consumer_->Pause(assigned).ok()) {
       paused_ = true;
       TS_LOG(INFO) << "paused " << assigned.size() << " partition(s): " << pending << " records in flight";
     }
-  } else if (paused_ && pending <= bound / 2) {
+  } else if (paused_ && !throttled_) {
     auto assigned = state_->tracker.Assigned();
     if (consumer_->Resume(assigned).ok()) {
       paused_ = false;
@@ -717,12 +731,21 @@ absl::Status SinkApp::Run() {
       timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
     }
     const size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
+    if (throttled_ && !paused_) {
+      // Enough in flight: let the bulks drain before taking more (see UpdateFlow).
+      if (open_batch_) CloseBatch();
+      Drain();
+      UpdateFlow();
+      WriteStatusIfDue();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     auto records = consumer_->Poll(std::max<size_t>(room, 1), timeout);
     if (!records.ok()) {
       result = records.status();
       break;
     }
-    for (const auto& record : *records) Accept(record);
+    for (auto& record : *records) Accept(std::move(record));
     if (!records->empty()) state_->last_activity = Clock::now();
     if (open_batch_ && Clock::now() - batch_opened_ >= config_.linger) CloseBatch();
     Drain();

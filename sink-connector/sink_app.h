@@ -116,7 +116,7 @@ class SinkApp {
           std::function<absl::StatusOr<std::unique_ptr<common::HttpClient>>()> http_factory);
   static absl::Status Prepare(const SinkConfig& config, common::HttpClient* http);
 
-  void Accept(const common::ConsumerRecord& record);
+  void Accept(common::ConsumerRecord&& record);
   void CloseBatch();
   // Applies finished bulks' outcomes; serves the dead-letter producer; updates flow and status.
   void Drain();
@@ -139,6 +139,8 @@ class SinkApp {
   std::unique_ptr<Batch> open_batch_;
   std::chrono::steady_clock::time_point batch_opened_;
   bool paused_ = false;
+  bool throttled_ = false;
+  std::chrono::steady_clock::time_point throttled_since_{};
   std::chrono::steady_clock::time_point last_status_write_;
   // Forward declared to keep librdkafka and friends out of this header.
   struct State;
