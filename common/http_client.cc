@@ -208,6 +208,11 @@ absl::Status CurlHttpClient::Stream(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   // Keep-alive probes on the socket too, so a dead peer behind a NAT is also noticed by the kernel.
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  // A new connection for every stream: libcurl silently re-sends a request once when a *reused*
+  // connection dies before answering, which would make one caller-visible attempt two connection
+  // attempts at the server (X caps them: 50 per 15 minutes). A stream's connection is never
+  // reusable afterwards anyway.
+  curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);

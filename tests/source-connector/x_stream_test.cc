@@ -306,24 +306,25 @@ TEST_F(XStreamTest, HttpErrorsBackOffPerPolicyOnTheInjectedClock) {
   const std::string raw = Fixture(kRawCapture);
   server_->RouteSequence(
       "GET", kStreamPath,
-      // The drops come first: libcurl transparently retries a request once when a *reused*
-      // connection dies before answering, which would hide one drop from the client.
-      {ScriptedResponse{.drop_connection = true}, ScriptedResponse{.drop_connection = true},
-       ScriptedResponse{.status = 503, .body = R"({"title":"Service Unavailable","type":"about:blank","status":503})"},
+      // The drops come after answered requests on purpose: Stream() opens a fresh connection each
+      // time, so libcurl's silent re-send on a dead *reused* connection cannot hide a drop (one
+      // attempt is exactly one request, as X counts them).
+      {ScriptedResponse{.status = 503, .body = R"({"title":"Service Unavailable","type":"about:blank","status":503})"},
        ScriptedResponse{.status = 429,
                         .body = R"({"title":"ConnectionException","detail":"This stream is currently at the maximum )"
                                 R"(allowed connection limit.","connection_issue":"TooManyConnections",)"
                                 R"("type":"https://api.twitter.com/2/problems/streaming-connection"})"},
        ScriptedResponse{.status = 503, .body = "{}"},
        ScriptedResponse{.status = 429, .headers = {{"content-type", "text/plain"}}, .body = "Rate limit exceeded"},
+       ScriptedResponse{.drop_connection = true}, ScriptedResponse{.drop_connection = true},
        Streamed({raw}), Parked()});
   auto stream = MakeStream(Options());
   ASSERT_NE(stream, nullptr);
   EXPECT_TRUE(RunUntilRequests(*stream, 8).ok());
 
-  // network: 250 ms, 500 ms; 503: 5 s; 429 TooManyConnections: 60 s; 503: 10 s; 429: 120 s.
-  EXPECT_THAT(clock_.Sleeps(), ElementsAre(absl::Milliseconds(250), absl::Milliseconds(500), absl::Seconds(5),
-                                           absl::Seconds(60), absl::Seconds(10), absl::Seconds(120)));
+  // 503: 5 s; 429 TooManyConnections: 60 s; 503: 10 s; 429: 120 s; network: 250 ms, 500 ms.
+  EXPECT_THAT(clock_.Sleeps(), ElementsAre(absl::Seconds(5), absl::Seconds(60), absl::Seconds(10),
+                                           absl::Seconds(120), absl::Milliseconds(250), absl::Milliseconds(500)));
   EXPECT_EQ(lines_.size(), 3u);
   const XStreamStats stats = stream->Stats();
   EXPECT_EQ(stats.http_errors, 4);
