@@ -3,13 +3,16 @@
 // topic, a rejected token fails the connector at once, and every record is a TweetEnvelope keyed
 // by its tweet id.
 
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <set>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/kafka_consumer.h"
@@ -170,6 +173,78 @@ TEST_F(SourceE2eTest, ARejectedTokenFailsTheConnectorWithAClearMessageAndNoFurth
   EXPECT_THAT(*status, ::testing::HasSubstr(R"("state":"FAILED")"));
   EXPECT_THAT(*status, ::testing::HasSubstr("rejected"));
   EXPECT_THAT(*status, ::testing::Not(::testing::HasSubstr("e2e-token-abcdef")));
+}
+
+TEST_F(SourceE2eTest, StreamModeSyncsRulesReconnectsAfterACutAndLosesNoTweet) {
+  auto capture = ReadFile(FixturePath("stream-filtered-twarc-2021-04-01.jsonl"));
+  ASSERT_TRUE(capture.ok());
+  std::vector<std::string> lines;
+  std::set<std::string> expected_ids;
+  for (absl::string_view line : absl::StrSplit(*capture, '\n', absl::SkipEmpty())) {
+    lines.emplace_back(line);
+    rapidjson::Document doc;
+    doc.Parse(lines.back().c_str());
+    expected_ids.insert(doc["data"]["id"].GetString());
+  }
+  ASSERT_EQ(lines.size(), 7u);
+  server_->RouteSequence("GET", "/2/tweets/search/stream/rules",
+                         {ScriptedResponse{200, {}, R"({"data":[{"id":"100","value":"stale rule","tag":"old"}],"meta":{"sent":"2026-11-25T00:00:00Z","result_count":1}})"}});
+  server_->Route("POST", "/2/tweets/search/stream/rules", [](const RecordedRequest& request) {
+    if (absl::StrContains(request.body, "\"delete\"")) {
+      return ScriptedResponse{200, {}, R"({"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"deleted":1,"not_deleted":0}}})"};
+    }
+    return ScriptedResponse{201, {}, R"({"data":[{"id":"200","value":"#kafka","tag":"e2e"}],"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}})"};
+  });
+  // Connection 1: three events, a keep-alive, then the connection ends in the middle of event 4.
+  // Connection 2: events 4 to 7. Later connections: keep-alives only.
+  std::vector<ScriptedResponse> connections(3);
+  for (int i = 0; i < 3; ++i) connections[0].chunks.push_back(lines[i] + "\r\n");
+  connections[0].chunks.push_back("\r\n");
+  connections[0].chunks.push_back(lines[3].substr(0, lines[3].size() / 2));
+  for (int i = 3; i < 7; ++i) connections[1].chunks.push_back(lines[i] + "\r\n");
+  for (int i = 0; i < 40; ++i) connections[2].chunks.push_back("\r\n");
+  for (auto& c : connections) c.chunk_delay = std::chrono::milliseconds(100);
+  server_->RouteSequence("GET", "/2/tweets/search/stream", connections);
+
+  auto args = SourceArgs();
+  args[1] = "--mode=stream";
+  args.push_back("--rule=#kafka");
+  args.push_back("--rule-tag=e2e");
+  args.push_back("--stream-idle-timeout=5s");
+  ChildProcess source(args, Env());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (server_->RequestsTo("/2/tweets/search/stream").size() < 3 && absl::Now() < deadline && source.Running()) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_GE(server_->RequestsTo("/2/tweets/search/stream").size(), 3u) << source.Stderr();
+  absl::SleepFor(absl::Seconds(1));
+  source.Signal(SIGTERM);
+  ProcessResult result = source.Wait(std::chrono::seconds(30));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+
+  // The rules: the stale one deleted, the configured one added.
+  auto posts = server_->RequestsTo("/2/tweets/search/stream/rules");
+  bool deleted = false, added = false;
+  for (const auto& r : posts) {
+    if (r.method != "POST" || r.Param("dry_run") == "true") continue;
+    if (absl::StrContains(r.body, "\"delete\"") && absl::StrContains(r.body, "100")) deleted = true;
+    if (absl::StrContains(r.body, "\"add\"") && absl::StrContains(r.body, "#kafka")) added = true;
+  }
+  EXPECT_TRUE(deleted);
+  EXPECT_TRUE(added);
+
+  // Every tweet the server sent is in the topic, with its matching rule.
+  std::set<std::string> in_topic;
+  for (const auto& record : ReadTopic()) {
+    tweet::v1::TweetEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(record.value.value_or("")));
+    EXPECT_EQ(record.key.value_or(""), envelope.tweet().id());
+    ASSERT_EQ(envelope.matching_rules_size(), 1);
+    EXPECT_EQ(envelope.matching_rules(0).id(), "1377649934414049282");
+    EXPECT_EQ(envelope.ingestion().mode(), "stream");
+    in_topic.insert(envelope.tweet().id());
+  }
+  EXPECT_EQ(in_topic, expected_ids);
 }
 
 }  // namespace
