@@ -63,6 +63,7 @@ struct SinkApp::State {
   int dlq_in_flight = 0;
   std::string dlq_error_class, dlq_message;  // scratch
   Clock::time_point last_activity = Clock::now();
+  tweet::v1::TweetEnvelope envelope;  // scratch for Accept()
   Clock::time_point last_commit = Clock::now();
 };
 
@@ -511,7 +512,8 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     item->id = *record.key;
     if (!config_.IndexIsPattern()) item->action = ActionLine("delete", config_.index, item->id);
   } else {
-    tweet::v1::TweetEnvelope envelope;
+    // One envelope reused for every record: parsing into it reuses its memory (Run() thread only).
+    tweet::v1::TweetEnvelope& envelope = state_->envelope;
     if (!envelope.ParseFromString(*record.value)) {
       item->value = record.value;
       counters.undecodable.fetch_add(1);
@@ -520,6 +522,7 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
       return;
     }
     RenderStats stats;
+    item->document.reserve(record.value->size() * 2 + 256);  // JSON is about 1.5-2x the Protobuf
     if (absl::Status s = RenderDocument(envelope, &item->document, &stats); !s.ok()) {
       item->value = record.value;
       counters.undecodable.fetch_add(1);
