@@ -29,6 +29,18 @@ absl::Status ApplyEnvironmentToFlags(absl::string_view prefix) {
   return absl::OkStatus();
 }
 
+absl::Status ParseKeyValues(const std::vector<std::string>& items, absl::string_view flag_name,
+                            std::map<std::string, std::string>* out) {
+  for (const std::string& item : items) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(flag_name, ": '", item, "' is not key=value"));
+    }
+    (*out)[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return absl::OkStatus();
+}
+
 std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>* storage) {
   storage->assign(argv, argv + argc);
   bool flags_done = false;

@@ -2,6 +2,7 @@
 // Every flag has an environment-variable twin: --batch-max-records on tweet-sink can also be set as
 // TWEET_SINK_BATCH_MAX_RECORDS. The command line wins over the environment.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name
 // BEFORE absl::ParseCommandLine, so that command-line values override it. INVALID_ARGUMENT naming
 // the variable when a value does not parse.
 absl::Status ApplyEnvironmentToFlags(absl::string_view prefix);
+
+// Parses `key=value` items (e.g. of --consumer-property); INVALID_ARGUMENT naming `flag_name` and the
+// item that has no `=` or an empty key.
+absl::Status ParseKeyValues(const std::vector<std::string>& items, absl::string_view flag_name,
+                            std::map<std::string, std::string>* out);
 
 // Abseil names flags with underscores; users type dashes (`--replay-file`, `--es-url`). Returns argv
 // with the name part of every `--flag[=value]` argument spelled with underscores (values untouched,

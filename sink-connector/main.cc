@@ -106,13 +106,11 @@ int main(int argc, char** argv) {
   config.es.gzip = absl::GetFlag(FLAGS_es_gzip);
   config.es.ca_file = absl::GetFlag(FLAGS_es_ca_file);
   config.dlq_topic = absl::GetFlag(FLAGS_dlq_topic);
-  for (const std::string& property : absl::GetFlag(FLAGS_consumer_property)) {
-    const size_t eq = property.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "tweet-sink: consumer-property: '%s' is not key=value\n", property.c_str());
-      return 2;
-    }
-    config.consumer_properties[property.substr(0, eq)] = property.substr(eq + 1);
+  if (absl::Status s = tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_consumer_property), "consumer-property",
+                                                          &config.consumer_properties);
+      !s.ok()) {
+    std::fprintf(stderr, "tweet-sink: %s\n", std::string(s.message()).c_str());
+    return 2;
   }
   if (!OptionalSecret("ES_USERNAME", &config.es.username) || !OptionalSecret("ES_PASSWORD", &config.es.password) ||
       !OptionalSecret("ES_API_KEY", &config.es.api_key)) {

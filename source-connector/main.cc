@@ -144,18 +144,17 @@ int main(int argc, char** argv) {
   config.producer.linger_ms = absl::GetFlag(FLAGS_linger_ms);
   config.producer.batch_size_bytes = absl::GetFlag(FLAGS_batch_size);
   config.producer.queue_max_messages = absl::GetFlag(FLAGS_queue_max_messages);
-  for (const std::string& property : absl::GetFlag(FLAGS_producer_property)) {
-    const size_t eq = property.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "tweet-source: producer-property: '%s' is not key=value\n", property.c_str());
+  if (absl::Status s = tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_producer_property), "producer-property",
+                                                          &config.producer.extra);
+      !s.ok()) {
+    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  for (const char* fixed : {"enable.idempotence", "acks"}) {
+    if (config.producer.extra.count(fixed)) {
+      std::fprintf(stderr, "tweet-source: producer-property: %s cannot be changed (delivery guarantees)\n", fixed);
       return 2;
     }
-    const std::string key = property.substr(0, eq);
-    if (key == "enable.idempotence" || key == "acks") {
-      std::fprintf(stderr, "tweet-source: producer-property: %s cannot be changed (delivery guarantees)\n", key.c_str());
-      return 2;
-    }
-    config.producer.extra[key] = property.substr(eq + 1);
   }
   config.rate = absl::GetFlag(FLAGS_rate);
   config.loop = absl::GetFlag(FLAGS_loop);

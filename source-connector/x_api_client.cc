@@ -17,31 +17,35 @@ std::optional<int64_t> HeaderInt(const common::HttpResponse& response, absl::str
   return value;
 }
 
-// "title: detail" of the problem in an error body, or a short description of a non-JSON body.
-std::string DescribeErrorBody(const common::HttpResponse& response) {
+}  // namespace
+
+// "title: detail [type]" of the first problem of a body, or a bounded printable snippet of a
+// non-JSON body (a recorded 429 was text/plain, a 404 was HTML). Sets *usage_capped when the
+// problem is the usage cap (matched on the type URI's suffix: the host part changed over time).
+std::string DescribeProblemBody(const common::HttpResponse& response, bool* usage_capped) {
+  *usage_capped = false;
+  absl::string_view body = response.body;
   absl::string_view content_type = response.Header("content-type");
-  if (absl::StrContains(content_type, "json") || absl::StartsWith(absl::StripLeadingAsciiWhitespace(response.body), "{")) {
-    auto parsed = ParseXResponse(response.body, MappingContext{});
+  if (absl::StrContains(content_type, "json") || absl::StartsWith(absl::StripLeadingAsciiWhitespace(body), "{")) {
+    auto parsed = ParseXResponse(body, MappingContext{});
     if (parsed.ok() && !parsed->problems.empty()) {
       const ApiProblem& p = parsed->problems.front();
+      *usage_capped = absl::EndsWith(p.type, "/usage-capped") || absl::StrContains(p.title, "UsageCap");
       std::string text = p.title;
       if (!p.detail.empty() && p.detail != p.title) absl::StrAppend(&text, text.empty() ? "" : ": ", p.detail);
       if (!p.type.empty()) absl::StrAppend(&text, " [", p.type, "]");
       return text;
     }
   }
-  // Plain text ("Rate limit exceeded") or an HTML page: the first line, bounded, printable only.
-  std::string snippet(absl::StripAsciiWhitespace(response.body.substr(0, 120)));
+  std::string snippet(absl::StripAsciiWhitespace(body.substr(0, 120)));
   for (char& c : snippet) {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
   if (absl::StartsWith(snippet, "<")) {
     return absl::StrCat("non-JSON body (", content_type.empty() ? "unknown type" : content_type, ")");
   }
-  return snippet;
+  return snippet.empty() ? "empty body" : snippet;
 }
-
-}  // namespace
 
 std::string XApiClient::SearchRecentUrl(const SearchRequest& request) const {
   std::string url = absl::StrCat(absl::StripSuffix(options_.base_url, "/"), "/2/tweets/search/recent?query=",
@@ -93,7 +97,8 @@ absl::Status XApiClient::ErrorFor(const std::string& url, const common::HttpResp
   const int status = response.status;
   *usage_capped = false;
   const std::string where = absl::StrCat("X API ", common::RedactUrl(url), " answered HTTP ", status, ": ");
-  const std::string what = DescribeErrorBody(response);
+  bool capped = false;
+  const std::string what = DescribeProblemBody(response, &capped);
   switch (status) {
     case 401:
       return absl::UnauthenticatedError(
@@ -102,7 +107,7 @@ absl::Status XApiClient::ErrorFor(const std::string& url, const common::HttpResp
       return absl::PermissionDeniedError(
           absl::StrCat(where, what, " — this endpoint is not in your app's access level"));
     case 429:
-      if (absl::StrContains(what, "usage-capped") || absl::StrContains(what, "UsageCap")) {
+      if (capped) {
         *usage_capped = true;
         return absl::ResourceExhaustedError(
             absl::StrCat(where, what, " — the usage cap is reached; waiting for the rate-limit reset will not help"));

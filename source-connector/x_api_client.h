@@ -75,6 +75,11 @@ struct SearchRequest {
   std::string start_time;         // RFC 3339, inclusive
 };
 
+// "title: detail [type]" of the first problem of an error body, or a bounded printable snippet of a
+// non-JSON body (a recorded 429 was text/plain, a 404 was HTML). Sets *usage_capped when the problem
+// is the usage cap (matched on the type URI's suffix: the host part changed over time).
+std::string DescribeProblemBody(const common::HttpResponse& response, bool* usage_capped);
+
 class XApiClient {
  public:
   // `http` must outlive the client.

@@ -18,34 +18,6 @@ namespace {
 
 constexpr char kStreamPath[] = "/2/tweets/search/stream";
 
-// "title: detail [type]" of the first problem of a body, or a bounded printable snippet of a
-// non-JSON body (a recorded 429 was text/plain, a 404 was HTML). Sets *usage_capped when the
-// problem is the usage cap (matched on the type URI's suffix: the host part changed over time).
-std::string DescribeProblemBody(const common::HttpResponse& response, bool* usage_capped) {
-  *usage_capped = false;
-  absl::string_view body = response.body;
-  absl::string_view content_type = response.Header("content-type");
-  if (absl::StrContains(content_type, "json") || absl::StartsWith(absl::StripLeadingAsciiWhitespace(body), "{")) {
-    auto parsed = ParseXResponse(body, MappingContext{});
-    if (parsed.ok() && !parsed->problems.empty()) {
-      const ApiProblem& p = parsed->problems.front();
-      *usage_capped = absl::EndsWith(p.type, "/usage-capped") || absl::StrContains(p.title, "UsageCap");
-      std::string text = p.title;
-      if (!p.detail.empty() && p.detail != p.title) absl::StrAppend(&text, text.empty() ? "" : ": ", p.detail);
-      if (!p.type.empty()) absl::StrAppend(&text, " [", p.type, "]");
-      return text;
-    }
-  }
-  std::string snippet(absl::StripAsciiWhitespace(body.substr(0, 120)));
-  for (char& c : snippet) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  if (absl::StartsWith(snippet, "<")) {
-    return absl::StrCat("non-JSON body (", content_type.empty() ? "unknown type" : content_type, ")");
-  }
-  return snippet.empty() ? "empty body" : snippet;
-}
-
 namespace dom = simdjson::dom;
 
 // A string member, or "" (simdjson's error-code API only: nothing here throws).
