@@ -1,8 +1,10 @@
 #include "source-connector/source_app.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/kafka_consumer.h"
 #include "common/logging.h"
@@ -64,8 +66,27 @@ SourceApp::SourceApp(SourceConfig config, std::unique_ptr<common::Producer> prod
       clock_(clock ? clock : common::Clock::Real()) {}
 
 std::string SourceApp::CursorKey() const {
-  return absl::StrCat(config_.name, "/", config_.mode, "/", config_.mode == "search" ? config_.query : "");
+  std::string what;
+  if (config_.mode == "search") {
+    what = config_.query;
+  } else if (config_.mode == "stream") {
+    // The rule set: a different set of rules is a different position.
+    std::vector<std::string> rules;
+    for (const auto& r : config_.rules) rules.push_back(r.tag.empty() ? r.value : absl::StrCat(r.value, "\t", r.tag));
+    std::sort(rules.begin(), rules.end());
+    what = absl::StrJoin(rules, "\n");
+  }
+  return absl::StrCat(config_.name, "/", config_.mode, "/", what);
 }
+
+namespace {
+
+// Tweet ids are decimal strings of up to 19 digits: compare by length, then digits.
+bool IdLess(const std::string& a, const std::string& b) {
+  return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig& config) {
   TS_RETURN_IF_ERROR(config.Validate());
@@ -77,7 +98,7 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig&
   TS_ASSIGN_OR_RETURN(auto producer, common::CreateKafkaProducer(producer_options));
   TS_ASSIGN_OR_RETURN(auto http, common::CurlHttpClient::Create());
   std::unique_ptr<CursorStore> cursors;
-  if (config.mode == "search" && !config.cursor_topic.empty()) {
+  if ((config.mode == "search" || config.mode == "stream") && !config.cursor_topic.empty()) {
     TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic, producer.get(),
                                                           config.kafka_timeout));
   }
@@ -317,12 +338,39 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   options.fields = api.fields;
   TS_ASSIGN_OR_RETURN(auto stream, XStream::Create(http_.get(), options, clock_));
   absl::Time last_publish = absl::InfinitePast();
+  absl::Time last_cursor = absl::Now();
+  std::string newest;  // newest tweet id read since the last cursor write
+  if (auto cursor = cursors_->Get(CursorKey())) status_.SetCursor(CursorKey(), cursor->newest_id);
+  // The stream position (newest id delivered) goes to the cursor topic every few seconds, once Kafka
+  // confirmed everything read before it.
+  auto save_cursor = [&]() -> absl::Status {
+    if (newest.empty()) return absl::OkStatus();
+    const int64_t failed_before = producer_->Counters().failed;
+    TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
+    if (producer_->Counters().failed != failed_before) return absl::OkStatus();  // stays where it was
+    auto previous = cursors_->Get(CursorKey());
+    if (!previous || IdLess(previous->newest_id, newest)) {
+      TS_RETURN_IF_ERROR(cursors_->Save(
+          CursorKey(), Cursor{newest, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())}));
+      status_.SetCursor(CursorKey(), newest);
+    }
+    newest.clear();
+    return absl::OkStatus();
+  };
   absl::Status handled = absl::OkStatus();
   absl::Status status = stream->Run(
       [&](absl::string_view line, absl::string_view where) {
         if (!handled.ok()) return;
         MappingContext context{config_.name, "stream", std::string(where), "", absl::Now()};
-        handled = HandleBody(line, context, summary);
+        ParsedResponse parsed;
+        handled = HandleBody(line, context, summary, &parsed);
+        for (const auto& envelope : parsed.envelopes) {
+          if (IdLess(newest, envelope.tweet().id())) newest = envelope.tweet().id();
+        }
+        if (handled.ok() && absl::Now() - last_cursor > absl::Seconds(5)) {
+          handled = save_cursor();
+          last_cursor = absl::Now();
+        }
         if (!handled.ok()) stop_.store(true);  // a producer failure: stop reading
         if (absl::Now() - last_publish > absl::Seconds(1)) {
           const XStreamStats stats = stream->Stats();
@@ -338,7 +386,8 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
       },
       &stop_);
   TS_RETURN_IF_ERROR(handled);
-  return status;
+  TS_RETURN_IF_ERROR(status);
+  return save_cursor();
 }
 
 absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {

@@ -245,6 +245,17 @@ TEST_F(SourceE2eTest, StreamModeSyncsRulesReconnectsAfterACutAndLosesNoTweet) {
     in_topic.insert(envelope.tweet().id());
   }
   EXPECT_EQ(in_topic, expected_ids);
+
+  // The stream position was saved in the cursor topic once delivered: the newest id of the capture.
+  auto cursors = common::ReadCompactedTopic(kafka_, cursor_topic_, std::chrono::seconds(20));
+  ASSERT_TRUE(cursors.ok()) << cursors.status();
+  auto it = cursors->find("e2e-source/stream/#kafka\te2e");
+  ASSERT_NE(it, cursors->end());
+  std::string newest;
+  for (const auto& id : expected_ids) {
+    if (id.size() > newest.size() || (id.size() == newest.size() && id > newest)) newest = id;
+  }
+  EXPECT_THAT(it->second, ::testing::HasSubstr(newest));
 }
 
 }  // namespace
