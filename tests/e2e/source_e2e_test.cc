@@ -258,5 +258,50 @@ TEST_F(SourceE2eTest, StreamModeSyncsRulesReconnectsAfterACutAndLosesNoTweet) {
   EXPECT_THAT(it->second, ::testing::HasSubstr(newest));
 }
 
+TEST_F(SourceE2eTest, TwoPollsPutEveryRecordedTweetIntoTheTopicExactlyOnce) {
+  // Poll 1: the brexit page, then (by its next_token) the kpop page, then an empty page.
+  // Poll 2 must ask for since_id = the newest id of poll 1's FIRST page, and gets the commtwitter page.
+  auto brexit = ReadFile(FixturePath("recent-search-twarc-brexit-2021-09-22.json"));
+  auto kpop = ReadFile(FixturePath("recent-search-twarc-kpop-2021-09-22.json"));
+  auto comm = ReadFile(FixturePath("search-all-commtwitter-2021-07-04.json"));
+  ASSERT_TRUE(brexit.ok() && kpop.ok() && comm.ok());
+  rapidjson::Document d1, d2, d3;
+  d1.Parse(brexit->c_str());
+  d2.Parse(kpop->c_str());
+  d3.Parse(comm->c_str());
+  const std::string newest1 = d1["meta"]["newest_id"].GetString();
+  const std::string token1 = d1["meta"]["next_token"].GetString();
+  const std::string token2 = d2["meta"]["next_token"].GetString();
+  std::multiset<std::string> expected;
+  for (auto* d : {&d1, &d2, &d3}) {
+    for (const auto& t : (*d)["data"].GetArray()) expected.insert(t["id"].GetString());
+  }
+  server_->Route("GET", kSearchPath, [&](const RecordedRequest& request) {
+    const std::string since = request.Param("since_id");
+    const std::string token = request.Param("next_token");
+    if (since.empty() && token.empty()) return ScriptedResponse{200, {}, *brexit};
+    if (since.empty() && token == token1) return ScriptedResponse{200, {}, *kpop};
+    if (since == newest1 && token.empty()) return ScriptedResponse{200, {}, *comm};
+    return ScriptedResponse{200, {}, R"({"meta":{"result_count":0}})"};
+  });
+  auto args = SourceArgs();
+  args.push_back("--poll-interval=1s");
+  args.push_back("--max-polls=2");
+  ProcessResult result = RunProcess(args, Env(), std::chrono::minutes(2));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto requests = server_->RequestsTo(kSearchPath);
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[2].Param("next_token"), token2);
+  EXPECT_EQ(requests[3].Param("since_id"), newest1);
+  std::multiset<std::string> in_topic;
+  for (const auto& record : ReadTopic()) {
+    tweet::v1::TweetEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(record.value.value_or("")));
+    EXPECT_EQ(record.key.value_or(""), envelope.tweet().id());
+    in_topic.insert(envelope.tweet().id());
+  }
+  EXPECT_EQ(in_topic, expected);  // every tweet, each exactly once
+}
+
 }  // namespace
 }  // namespace tweetstream::testing
