@@ -1,0 +1,127 @@
+// transform_bench: the X JSON -> Protobuf transform of tweet-source alone, on ONE thread, no Kafka.
+//
+//   transform_bench [--passes=N] PATH...      (files or directories of recorded pages, as --replay-file)
+//
+// Reads every body into memory first (bench/source_bench.sh writes JSONL files of search pages), then
+// maps each body with tweetstream::source::ParseXResponse exactly as tweet-source's replay does (same
+// MappingContext), in two timed loops per pass:
+//   map        ParseXResponse only (JSON -> TweetEnvelope objects)
+//   map+bytes  ParseXResponse + SerializeAsString of every envelope (what tweet-source hands to Kafka)
+// and prints tweets per second of this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and of wall time.
+// Prints figures, asserts nothing (exit 1 only when the input cannot be read or holds no tweet).
+#include <time.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "source-connector/replay_reader.h"
+#include "source-connector/x_json_mapper.h"
+
+namespace {
+
+using tweetstream::source::MappingContext;
+using tweetstream::source::ParseXResponse;
+using tweetstream::source::ReplayBody;
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Result {
+  int64_t tweets = 0;
+  int64_t skipped = 0;
+  int64_t bytes = 0;  // serialized envelope bytes (map+bytes only)
+  double cpu_s = 0;
+  double wall_s = 0;
+};
+
+Result RunOnce(const std::vector<ReplayBody>& bodies, bool serialize) {
+  Result r;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = ThreadCpuSeconds();
+  for (const ReplayBody& body : bodies) {
+    // As SourceApp::RunReplay builds it, per body.
+    MappingContext context{"tweet-source", "replay", body.where, "", absl::Now()};
+    auto parsed = ParseXResponse(body.body, context);
+    if (!parsed.ok()) {
+      ++r.skipped;
+      continue;
+    }
+    r.skipped += static_cast<int64_t>(parsed->skipped.size());
+    r.tweets += static_cast<int64_t>(parsed->envelopes.size());
+    if (serialize) {
+      for (const auto& envelope : parsed->envelopes) r.bytes += static_cast<int64_t>(envelope.SerializeAsString().size());
+    }
+  }
+  r.cpu_s = ThreadCpuSeconds() - cpu0;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return r;
+}
+
+void Print(const char* name, int pass, const Result& r) {
+  std::printf("transform %-9s pass %d: %lld tweets, CPU %.3f s, wall %.3f s -> %.0f tweets/s per core (CPU), %.0f tweets/s (wall), %.2f us CPU/tweet",
+              name, pass, static_cast<long long>(r.tweets), r.cpu_s, r.wall_s, static_cast<double>(r.tweets) / r.cpu_s,
+              static_cast<double>(r.tweets) / r.wall_s, r.cpu_s * 1e6 / static_cast<double>(r.tweets));
+  if (r.bytes > 0) std::printf(", %.0f bytes/envelope", static_cast<double>(r.bytes) / static_cast<double>(r.tweets));
+  if (r.skipped > 0) std::printf(", %lld skipped", static_cast<long long>(r.skipped));
+  std::printf("\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int passes = 2;
+  std::vector<std::string> paths;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--passes=", 9) == 0) {
+      passes = std::atoi(argv[i] + 9);
+    } else if (argv[i][0] == '-') {
+      std::fprintf(stderr, "usage: transform_bench [--passes=N] PATH...\n");
+      return 2;
+    } else {
+      paths.emplace_back(argv[i]);
+    }
+  }
+  if (paths.empty() || passes < 1) {
+    std::fprintf(stderr, "usage: transform_bench [--passes=N] PATH...\n");
+    return 2;
+  }
+  auto files = tweetstream::source::ExpandReplayPaths(paths);
+  if (!files.ok()) {
+    std::fprintf(stderr, "transform_bench: %s\n", std::string(files.status().message()).c_str());
+    return 1;
+  }
+  std::vector<ReplayBody> bodies;
+  int64_t input_bytes = 0;
+  for (const std::string& path : *files) {
+    auto file = tweetstream::source::ReadReplayFile(path);
+    if (!file.ok()) {
+      std::fprintf(stderr, "transform_bench: %s\n", std::string(file.status().message()).c_str());
+      return 1;
+    }
+    for (ReplayBody& body : file->bodies) {
+      input_bytes += static_cast<int64_t>(body.body.size());
+      bodies.push_back(std::move(body));
+    }
+  }
+  std::printf("transform input: %zu bodies, %.1f MB of JSON from %zu file(s), in memory; one thread\n", bodies.size(),
+              static_cast<double>(input_bytes) / 1e6, files->size());
+  for (int pass = 1; pass <= passes; ++pass) {
+    const Result map = RunOnce(bodies, false);
+    if (map.tweets == 0) {
+      std::fprintf(stderr, "transform_bench: no tweet in the input\n");
+      return 1;
+    }
+    Print("map", pass, map);
+    Print("map+bytes", pass, RunOnce(bodies, true));
+  }
+  return 0;
+}
