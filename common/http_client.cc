@@ -130,33 +130,25 @@ absl::StatusOr<std::unique_ptr<CurlHttpClient>> CurlHttpClient::Create(CurlHttpC
 
 CurlHttpClient::~CurlHttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
 
-absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
+void* CurlHttpClient::Prepare(const HttpRequest& request, char* errbuf) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);  // keeps the connection cache, forgets the previous request's options
-  HttpResponse response;
-  char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers) {
     headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
   }
   // Without this, curl sends "Expect: 100-continue" for large bodies and waits a second for it.
   headers = curl_slist_append(headers, "Expect:");
-
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a multi-threaded process
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // accept every encoding curl can decode
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
@@ -166,6 +158,19 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
+  return headers;
+}
+
+absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  HttpResponse response;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_slist* headers = static_cast<curl_slist*>(Prepare(request, errbuf));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
 
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
@@ -180,14 +185,9 @@ absl::Status CurlHttpClient::Stream(const HttpRequest& request,
                                     const std::function<bool(absl::string_view chunk)>& on_data,
                                     HttpResponse* head_out) {
   CURL* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);
   *head_out = HttpResponse{};
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = nullptr;
-  for (const auto& [name, value] : request.headers) {
-    headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
-  }
-  headers = curl_slist_append(headers, "Expect:");
+  curl_slist* headers = static_cast<curl_slist*>(Prepare(request, errbuf));
 
   StreamContext ctx;
   ctx.curl = curl;
@@ -197,15 +197,10 @@ absl::Status CurlHttpClient::Stream(const HttpRequest& request,
   ctx.idle_timeout = request.idle_timeout;
   ctx.last_byte = std::chrono::steady_clock::now();
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   // No whole-transfer deadline: a stream is meant to last for days. The idle check in
   // StreamProgress is its deadline (STYLE: every blocking call has one). Not CURLOPT_LOW_SPEED_*:
   // that averages the rate over a period, so a burst of data could hide a stall that follows it.
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   // Keep-alive probes on the socket too, so a dead peer behind a NAT is also noticed by the kernel.
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   // A new connection for every stream: libcurl silently re-sends a request once when a *reused*
@@ -213,11 +208,6 @@ absl::Status CurlHttpClient::Stream(const HttpRequest& request,
   // attempts at the server (X caps them: 50 per 15 minutes). A stream's connection is never
   // reusable afterwards anyway.
   curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &StreamBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &ctx);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &StreamHeader);
@@ -225,13 +215,6 @@ absl::Status CurlHttpClient::Stream(const HttpRequest& request,
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &StreamProgress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &ctx);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);  // enables the XFERINFOFUNCTION
-  if (request.method == "GET") {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  }
 
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);

@@ -101,6 +101,9 @@ class CurlHttpClient : public HttpClient {
 
  private:
   CurlHttpClient(void* curl, CurlHttpClientOptions options) : curl_(curl), options_(std::move(options)) {}
+  // Resets the handle and sets what every request shares (URL, headers, method and body, TLS,
+  // connect deadline, user agent). Returns the header list (curl_slist*) to free after the transfer.
+  void* Prepare(const HttpRequest& request, char* errbuf);
   void* curl_;  // CURL*
   CurlHttpClientOptions options_;
 };

@@ -1,5 +1,6 @@
 #include "common/secrets.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -25,6 +26,17 @@ absl::StatusOr<std::string> ReadSecret(const std::string& env_name) {
   std::string secret(absl::StripAsciiWhitespace(content.str()));
   if (secret.empty()) return absl::NotFoundError(absl::StrCat("the file named by ", file_var, " is empty"));
   return secret;
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    out << content;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
+  return absl::OkStatus();
 }
 
 }  // namespace tweetstream::common

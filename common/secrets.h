@@ -1,4 +1,5 @@
 #pragma once
+// Files: secrets read from the environment or a file, and files written atomically (status files).
 // Secrets (the X bearer token, Elasticsearch credentials) come only from the environment or a file,
 // never from a flag value (flags show up in `ps` and shell history) and never appear in logs.
 
@@ -13,5 +14,9 @@ namespace tweetstream::common {
 // is set (the message names both variables, never a value); NOT_FOUND/PERMISSION_DENIED naming the
 // file when it cannot be read.
 absl::StatusOr<std::string> ReadSecret(const std::string& env_name);
+
+// Writes `content` to `path` atomically (a temporary file beside it, then rename): a reader never
+// sees a half-written file. UNAVAILABLE naming the path when it cannot be written.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
 
 }  // namespace tweetstream::common

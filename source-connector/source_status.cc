@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/secrets.h"
 
 namespace tweetstream::source {
 namespace {
@@ -112,13 +113,8 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
 }
 
 void SourceStatus::WriteFile(const std::string& path, const std::string& connector_name) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << ToJson(connector_name) << '\n';
-    if (!out) return;
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  absl::Status s = common::WriteFileAtomically(path, ToJson(connector_name) + "\n");
+  if (!s.ok() && !write_failed_logged_.exchange(true)) TS_LOG(WARNING) << "status file: " << s.message();
 }
 
 }  // namespace tweetstream::source

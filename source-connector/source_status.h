@@ -4,6 +4,7 @@
 // window and the last errors. JSON for --status-file until the gRPC control plane serves it.
 // Thread-safety: every method may be called from any thread.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -40,6 +41,7 @@ class SourceStatus {
   int64_t rl_limit_ ABSL_GUARDED_BY(mu_) = -1, rl_remaining_ ABSL_GUARDED_BY(mu_) = -1,
           rl_reset_ ABSL_GUARDED_BY(mu_) = -1;
   int64_t counters_[8] ABSL_GUARDED_BY(mu_) = {0, 0, 0, 0, 0, 0, 0, 0};
+  mutable std::atomic<bool> write_failed_logged_{false};
 };
 
 }  // namespace tweetstream::source
