@@ -16,7 +16,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev libcpp-httplib-dev
   libbenchmark-dev
 )
-RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3)
+RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3 python3-venv)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" != "--build-only" ]]; then want+=("${RUNTIME_PACKAGES[@]}"); fi

@@ -12,6 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 bash "$here/install-deps.sh"
+bash "$here/install-python-deps.sh"
 
 mkdir -p "$CACHE_DIR"
 
