@@ -127,7 +127,8 @@ class ComposeFileTest(unittest.TestCase):
 
     def test_env_example_documents_every_variable_the_compose_file_reads(self):
         with open(os.path.join(dc.COMPOSE_DIR, "docker-compose.yml")) as f:
-            used = set(re.findall(r"\$\{([A-Z0-9_]+)", f.read()))
+            text = "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("#"))
+            used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
         with open(os.path.join(dc.COMPOSE_DIR, ".env.example")) as f:
             documented = set(re.findall(r"^([A-Z0-9_]+)=", f.read(), flags=re.M))
         self.assertEqual(used - documented, set(), "read by docker-compose.yml, missing in .env.example")
@@ -208,8 +209,8 @@ class DockerfileTest(unittest.TestCase):
             self.assertRegex(text, rf"HEALTHCHECK .*CMD tweetctl {addr} \S+ health {stage.split('-')[1]}")
             self.assertIn(f'ENTRYPOINT ["docker-entrypoint.sh", "{stage}"]', text)
             self.assertNotIn("CMD [", text, "configuration by environment only: no default arguments")
-        with open(os.path.join(dc.SOURCE_DIR, "scripts", "install-deps.sh")) as f:
-            self.assertIn("bookworm", f.read() + open(os.path.join(dc.COMPOSE_DIR, "Dockerfile")).read())
+        with open(os.path.join(dc.COMPOSE_DIR, "Dockerfile")) as f:
+            self.assertIn("ARG DEBIAN_IMAGE=debian:bookworm-slim", f.read())
 
     def test_runtime_packages_are_exactly_what_the_binaries_load(self):
         listed = subprocess.run(["bash", os.path.join(dc.SOURCE_DIR, "scripts", "install-deps.sh"), "--runtime-only", "--list"],
