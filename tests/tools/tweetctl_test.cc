@@ -384,12 +384,13 @@ v1::ConnectorStatus SinkStatus() {
 // One fake connector: ConnectorControl + its kind's service + the default health service.
 class FakeConnector {
  public:
-  FakeConnector(const std::string& kind, CallLog* log) : control_(kind, &script_, log), source_(&script_, log),
-                                                         sink_(&script_, log) {
+  FakeConnector(const std::string& kind, CallLog* log,
+                std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials())
+      : control_(kind, &script_, log), source_(&script_, log), sink_(&script_, log) {
     script_.status = kind == "source" ? SourceStatus() : SinkStatus();
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:0", credentials, &port_);
     builder.RegisterService(&control_);
     if (kind == "source") builder.RegisterService(&source_);
     else builder.RegisterService(&sink_);
@@ -444,6 +445,10 @@ int SilentListener(int* port) {
 }
 
 class TweetctlTest : public ::testing::Test {
+ public:
+  // Runs tweetctl with exactly `argv`; the TWEETCTL_* variables unset unless `env` sets them.
+  static ProcessResult RunRaw(const std::vector<std::string>& argv, std::map<std::string, std::string> env);
+
  protected:
   void SetUp() override {
     ASSERT_TRUE(source_.ok());
@@ -458,24 +463,25 @@ class TweetctlTest : public ::testing::Test {
     return RunRaw(argv, std::move(env));
   }
 
-  static ProcessResult RunRaw(const std::vector<std::string>& argv, std::map<std::string, std::string> env) {
-    for (const char* name : {"TWEETCTL_TOKEN", "TWEETCTL_TOKEN_FILE", "TWEETCTL_SOURCE", "TWEETCTL_SINK",
-                             "TWEETCTL_JSON", "TWEETCTL_TIMEOUT", "TWEETCTL_TLS_CA"}) {
-      env.emplace(name, kUnset);
-    }
-    ProcessResult r = RunProcess(argv, env, kProcessTimeout);
-    // TWEETCTL_TEST_SHOW=1 prints every run, to look at the human-readable output.
-    if (std::getenv("TWEETCTL_TEST_SHOW") != nullptr) {
-      std::cout << "$ " << absl::StrJoin(argv.begin() + 1, argv.end(), " ") << "   -> exit " << r.exit_code << "\n"
-                << r.out << r.err << "\n";
-    }
-    return r;
-  }
 
   CallLog log_;
   FakeConnector source_{"source", &log_};
   FakeConnector sink_{"sink", &log_};
 };
+
+ProcessResult TweetctlTest::RunRaw(const std::vector<std::string>& argv, std::map<std::string, std::string> env) {
+  for (const char* name : {"TWEETCTL_TOKEN", "TWEETCTL_TOKEN_FILE", "TWEETCTL_SOURCE", "TWEETCTL_SINK",
+                           "TWEETCTL_JSON", "TWEETCTL_TIMEOUT", "TWEETCTL_TLS_CA"}) {
+    env.emplace(name, kUnset);
+  }
+  ProcessResult r = RunProcess(argv, env, kProcessTimeout);
+  // TWEETCTL_TEST_SHOW=1 prints every run, to look at the human-readable output.
+  if (std::getenv("TWEETCTL_TEST_SHOW") != nullptr) {
+    std::cout << "$ " << absl::StrJoin(argv.begin() + 1, argv.end(), " ") << "   -> exit " << r.exit_code << "\n"
+              << r.out << r.err << "\n";
+  }
+  return r;
+}
 
 // int64 fields are JSON strings in the protobuf JSON mapping.
 int64_t Int64(const rapidjson::Value& v) {
@@ -811,6 +817,57 @@ TEST_F(TweetctlTest, EnvironmentTwinsSetTheAddresses) {
   doc.Parse(r.out.c_str());
   ASSERT_FALSE(doc.HasParseError()) << r.out;
   EXPECT_STREQ(doc["sink"]["name"].GetString(), "tweet-sink");
+}
+
+TEST_F(TweetctlTest, UnreadableTokenOrCaFileIsAUsageErrorNamingTheFile) {
+  auto missing = Run({"--token-file=/nonexistent/tweetctl-token", "status"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/tweetctl-token"));
+  const std::string blank = ::testing::TempDir() + "/tweetctl-blank-token";
+  std::ofstream(blank) << "  \n";
+  auto empty = Run({"status"}, {{"TWEETCTL_TOKEN_FILE", blank}});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("empty"));
+  std::remove(blank.c_str());
+  auto ca = Run({"--tls-ca=/nonexistent/ca.pem", "health"});
+  EXPECT_EQ(ca.exit_code, 2);
+  EXPECT_THAT(ca.err, HasSubstr("/nonexistent/ca.pem"));
+  EXPECT_TRUE(log_.calls().empty());
+}
+
+// --tls-ca: a TLS control port with a self-signed certificate (made by the openssl CLI) is reached
+// through TLS, and a plaintext client gets "unreachable" with the TLS hint.
+TEST(TweetctlTlsTest, TlsChannelTrustsTheGivenCa) {
+  const std::string dir = ::testing::TempDir() + "/tweetctl-tls-" + std::to_string(getpid());
+  const std::string key = dir + "-key.pem", cert = dir + "-cert.pem";
+  auto made = RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                          cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+                          "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+                         {}, kProcessTimeout);
+  if (made.exit_code != 0) GTEST_SKIP() << "openssl could not make a certificate: " << made.err;
+  auto key_pem = ReadFile(key);
+  auto cert_pem = ReadFile(cert);
+  ASSERT_TRUE(key_pem.ok() && cert_pem.ok());
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key_pem, *cert_pem});
+  CallLog log;
+  FakeConnector sink("sink", &log, grpc::SslServerCredentials(ssl));
+  ASSERT_TRUE(sink.ok());
+
+  auto tls = TweetctlTest::RunRaw({TweetctlBinary(), "--sink=" + sink.address(), "--tls-ca=" + cert, "--json", "status",
+                                   "sink"},
+                                  {});
+  EXPECT_EQ(tls.exit_code, 0) << tls.err;
+  rapidjson::Document doc;
+  doc.Parse(tls.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << tls.out;
+  EXPECT_EQ(Int64(doc["sink"]["sink"]["index_document_count"]), 1083);
+
+  auto plain = TweetctlTest::RunRaw({TweetctlBinary(), "--sink=" + sink.address(), "--timeout=3s", "status", "sink"}, {});
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+  EXPECT_THAT(plain.err, HasSubstr("--tls-ca"));
+  std::remove(key.c_str());
+  std::remove(cert.c_str());
 }
 
 }  // namespace
