@@ -32,6 +32,7 @@ IMAGE_RUNTIME_PACKAGES=(
   libcurl4 zlib1g
   libabsl20220623
   libsimdjson14
+  libcpp-httplib0.11
 )
 
 want=("${BUILD_PACKAGES[@]}")
