@@ -9,6 +9,7 @@ Elasticsearch index), and the tweets must really land in the index.
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,10 +35,11 @@ class EnvOnlyTest(unittest.TestCase):
     def setUp(self):
         suffix = f"{os.getpid()}-{int(time.time() * 1000)}"
         self.topic = f"deploy-env-{suffix}"
-        self.index = f"twitter-deploy-env-{suffix}"
+        self.index = f"deploy-env-{suffix}"  # not twitter*: see kibana_test.py
         self.logs = tempfile.mkdtemp(prefix="deploy-env-")
 
     def tearDown(self):
+        shutil.rmtree(self.logs, ignore_errors=True)
         dc.es("DELETE", f"/{self.index}", ok=None)
         dc.es("DELETE", f"/_index_template/tweetstream-{self.index}", ok=None)
 
@@ -81,7 +83,9 @@ class EnvOnlyTest(unittest.TestCase):
             sink.kill()
             code = sink.wait()
         self.sink_log.seek(0)
-        return code, self.sink_log.read()
+        log = self.sink_log.read()
+        self.sink_log.close()
+        return code, log
 
     def wait_for_count(self, want, sink, timeout=120):
         deadline = time.time() + timeout
