@@ -368,4 +368,147 @@ absl::StatusOr<std::map<std::string, std::string>> ReadCompactedTopic(const std:
   return values;
 }
 
+namespace {
+
+// A consumer of `group` that never subscribes: for offset queries and commits from outside the group.
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> OffsetClient(const std::string& bootstrap_servers,
+                                                                     const std::string& group) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  const std::map<std::string, std::string> props = {
+      {"bootstrap.servers", bootstrap_servers}, {"group.id", group},         {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},    {"client.id", "tweetstream-offsets"}, {"log_level", "3"},
+  };
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return absl::InvalidArgumentError(err);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  return consumer;
+}
+
+absl::StatusOr<std::vector<int32_t>> TopicPartitions(RdKafka::KafkaConsumer* consumer, const std::string& bootstrap,
+                                                     const std::string& topic, int timeout_ms) {
+  std::string err;
+  RdKafka::Metadata* raw_md = nullptr;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(consumer, topic, nullptr, err));
+  RdKafka::ErrorCode code = consumer->metadata(false, handle.get(), &raw_md, timeout_ms);
+  std::unique_ptr<RdKafka::Metadata> md(raw_md);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("metadata of ", topic, " at ", bootstrap, ": ", RdKafka::err2str(code)));
+  }
+  std::vector<int32_t> partitions;
+  for (const auto* t : *md->topics()) {
+    if (t->topic() != topic) continue;
+    if (t->err() != RdKafka::ERR_NO_ERROR) {
+      return absl::NotFoundError(absl::StrCat("topic ", topic, ": ", RdKafka::err2str(t->err())));
+    }
+    for (const auto* p : *t->partitions()) partitions.push_back(p->id());
+  }
+  if (partitions.empty()) return absl::NotFoundError(absl::StrCat("topic ", topic, " does not exist"));
+  std::sort(partitions.begin(), partitions.end());
+  return partitions;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PartitionOffsetInfo>> DescribeGroupOffsets(const std::string& bootstrap_servers,
+                                                                      const std::string& group,
+                                                                      const std::string& topic,
+                                                                      std::chrono::milliseconds timeout) {
+  auto consumer = OffsetClient(bootstrap_servers, group);
+  if (!consumer.ok()) return consumer.status();
+  const int timeout_ms = static_cast<int>(timeout.count());
+  auto partitions = TopicPartitions(consumer->get(), bootstrap_servers, topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  std::vector<PartitionOffsetInfo> out;
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int32_t p : *partitions) {
+    PartitionOffsetInfo info;
+    info.partition = p;
+    RdKafka::ErrorCode code = (*consumer)->query_watermark_offsets(topic, p, &info.low, &info.high, timeout_ms);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(tps);
+      return absl::UnavailableError(absl::StrCat("offsets of ", topic, "/", p, ": ", RdKafka::err2str(code)));
+    }
+    out.push_back(info);
+    tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  }
+  RdKafka::ErrorCode code = (*consumer)->committed(tps, timeout_ms);
+  if (code == RdKafka::ERR_NO_ERROR) {
+    for (size_t i = 0; i < tps.size(); ++i) {
+      if (tps[i]->err() == RdKafka::ERR_NO_ERROR && tps[i]->offset() >= 0) out[i].committed = tps[i]->offset();
+    }
+  }
+  RdKafka::TopicPartition::destroy(tps);
+  (*consumer)->close();
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("committed offsets of group ", group, ": ", RdKafka::err2str(code)));
+  }
+  return out;
+}
+
+absl::Status CommitGroupOffsets(const std::string& bootstrap_servers, const std::string& group,
+                                const std::string& topic, const std::map<int32_t, int64_t>& next_offsets,
+                                std::chrono::milliseconds timeout) {
+  auto consumer = OffsetClient(bootstrap_servers, group);
+  if (!consumer.ok()) return consumer.status();
+  // Wait (bounded) for the group coordinator: a commit before it is known fails with a transport error.
+  if (absl::Status s = TopicPartitions(consumer->get(), bootstrap_servers, topic, static_cast<int>(timeout.count())).status();
+      !s.ok()) {
+    return s;
+  }
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (const auto& [p, offset] : next_offsets) tps.push_back(RdKafka::TopicPartition::create(topic, p, offset));
+  RdKafka::ErrorCode code = (*consumer)->commitSync(tps);
+  RdKafka::ErrorCode part_error = RdKafka::ERR_NO_ERROR;
+  for (auto* tp : tps) {
+    if (tp->err() != RdKafka::ERR_NO_ERROR) part_error = tp->err();
+  }
+  RdKafka::TopicPartition::destroy(tps);
+  (*consumer)->close();
+  if (code == RdKafka::ERR_NO_ERROR) code = part_error;
+  if (code == RdKafka::ERR_UNKNOWN_MEMBER_ID || code == RdKafka::ERR_ILLEGAL_GENERATION ||
+      code == RdKafka::ERR_REBALANCE_IN_PROGRESS) {
+    return absl::FailedPreconditionError(absl::StrCat("group ", group, " has active members (", RdKafka::err2str(code),
+                                                      "): stop every sink of the group first"));
+  }
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("committing offsets of group ", group, ": ", RdKafka::err2str(code)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<int32_t, int64_t>> OffsetsForTimestamp(const std::string& bootstrap_servers,
+                                                               const std::string& topic, int64_t timestamp_ms,
+                                                               std::chrono::milliseconds timeout) {
+  auto consumer = OffsetClient(bootstrap_servers, "tweetstream-offsets-lookup");
+  if (!consumer.ok()) return consumer.status();
+  const int timeout_ms = static_cast<int>(timeout.count());
+  auto partitions = TopicPartitions(consumer->get(), bootstrap_servers, topic, timeout_ms);
+  if (!partitions.ok()) return partitions.status();
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int32_t p : *partitions) tps.push_back(RdKafka::TopicPartition::create(topic, p, timestamp_ms));
+  RdKafka::ErrorCode code = (*consumer)->offsetsForTimes(tps, timeout_ms);
+  std::map<int32_t, int64_t> out;
+  absl::Status status = absl::OkStatus();
+  if (code != RdKafka::ERR_NO_ERROR) {
+    status = absl::UnavailableError(absl::StrCat("offsets for a time on ", topic, ": ", RdKafka::err2str(code)));
+  } else {
+    for (auto* tp : tps) {
+      int64_t offset = tp->offset();
+      if (offset < 0) {  // no record at or after the time: the end
+        int64_t low = 0, high = 0;
+        (*consumer)->query_watermark_offsets(topic, tp->partition(), &low, &high, timeout_ms);
+        offset = high;
+      }
+      out[tp->partition()] = offset;
+    }
+  }
+  RdKafka::TopicPartition::destroy(tps);
+  (*consumer)->close();
+  if (!status.ok()) return status;
+  return out;
+}
+
 }  // namespace tweetstream::common

@@ -3,6 +3,7 @@
 // Offsets are committed only explicitly (auto-commit off): the sink decides what is done.
 // Thread-safety: use from one thread.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -94,5 +95,34 @@ absl::StatusOr<std::map<std::string, std::string>> ReadCompactedTopic(const std:
 // OK when a broker at `bootstrap_servers` answers a metadata request within `timeout`; UNAVAILABLE
 // naming the address otherwise.
 absl::Status CheckKafkaReachable(const std::string& bootstrap_servers, std::chrono::milliseconds timeout);
+
+// Offsets of one partition: the group's commit (-1 when none) and the log's watermarks.
+struct PartitionOffsetInfo {
+  int32_t partition = 0;
+  int64_t committed = -1;
+  int64_t low = 0;   // first offset still in the log
+  int64_t high = 0;  // next offset to be written (the end)
+  // Records the group has still to read: high - committed, or high - low without a commit.
+  int64_t Lag() const { return committed >= 0 ? std::max<int64_t>(0, high - committed) : high - low; }
+};
+
+// Every partition of `topic` with `group`'s committed offsets and the watermarks. NOT_FOUND when the
+// topic does not exist; UNAVAILABLE when the broker does not answer within `timeout`.
+absl::StatusOr<std::vector<PartitionOffsetInfo>> DescribeGroupOffsets(const std::string& bootstrap_servers,
+                                                                      const std::string& group,
+                                                                      const std::string& topic,
+                                                                      std::chrono::milliseconds timeout);
+
+// Commits `next_offsets` (partition -> next offset to read) for `group` from outside the group. The
+// broker refuses while the group has active members: FAILED_PRECONDITION then (stop the sink first).
+absl::Status CommitGroupOffsets(const std::string& bootstrap_servers, const std::string& group,
+                                const std::string& topic, const std::map<int32_t, int64_t>& next_offsets,
+                                std::chrono::milliseconds timeout);
+
+// Per partition of `topic`: the first offset whose timestamp is >= `timestamp_ms` (the end offset when
+// there is none).
+absl::StatusOr<std::map<int32_t, int64_t>> OffsetsForTimestamp(const std::string& bootstrap_servers,
+                                                               const std::string& topic, int64_t timestamp_ms,
+                                                               std::chrono::milliseconds timeout);
 
 }  // namespace tweetstream::common

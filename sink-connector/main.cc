@@ -3,9 +3,10 @@
 // Exit codes: 0 clean stop (signal, or idle with --exit-when-idle); 1 a runtime failure; 2 invalid
 // configuration.
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 #include "common/env_flags.h"
 #include "common/logging.h"
 #include "common/secrets.h"
+#include "common/status_macros.h"
+#include "common/control/connector_process.h"
+#include "sink-connector/sink_control.h"
 #include "sink-connector/sink_app.h"
 
 ABSL_FLAG(std::string, name, "tweet-sink", "connector instance name (Kafka client id)");
@@ -53,31 +57,77 @@ ABSL_FLAG(absl::Duration, exit_when_idle, absl::ZeroDuration(),
           "exit 0 once nothing arrived and nothing was in flight for this long (0 = run until SIGTERM/SIGINT)");
 ABSL_FLAG(std::string, status_file, "", "write the status (state, counters, last errors) as JSON here every second");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
+ABSL_FLAG(std::string, control_addr, "127.0.0.1:50052",
+          "gRPC control plane address host:port (ConnectorControl, SinkControl, health, reflection); empty = none");
+ABSL_FLAG(std::string, control_token_file, "",
+          "file holding the bearer token every control call must carry (empty = no token needed)");
+ABSL_FLAG(std::string, control_tls_cert, "", "PEM certificate for TLS on the control plane (with --control-tls-key)");
+ABSL_FLAG(std::string, control_tls_key, "", "PEM private key for TLS on the control plane");
+ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9402", "Prometheus endpoint address host:port (GET /metrics); empty = none");
+ABSL_FLAG(bool, keep_control_plane, false,
+          "stay up (STOPPED or FAILED, control plane serving) when the data plane ends, until SIGTERM/SIGINT");
 
 namespace {
 
-tweetstream::sink::SinkApp* g_app = nullptr;
-
-void OnSignal(int) {
-  if (g_app != nullptr) g_app->RequestStop();  // an atomic store: async-signal-safe
-}
-
-// Reads an optional secret; false (after printing why) when it is configured but unreadable.
-bool OptionalSecret(const char* name, std::string* out) {
+// Reads an optional secret into `out`; INVALID_ARGUMENT when it is configured but unreadable.
+absl::Status OptionalSecret(const char* name, std::string* out) {
   auto value = tweetstream::common::ReadSecret(name);
   if (value.ok()) {
     *out = *value;
-    return true;
+    return absl::OkStatus();
   }
   const std::string file_var = std::string(name) + "_FILE";
-  if (absl::IsNotFound(value.status()) && std::getenv(file_var.c_str()) == nullptr) return true;
-  std::fprintf(stderr, "tweet-sink: %s\n", std::string(value.status().message()).c_str());
-  return false;
+  if (absl::IsNotFound(value.status()) && std::getenv(file_var.c_str()) == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(value.status().message());
+}
+
+// The configuration as the flags (and secrets) stand now, validated. Called at start and by the
+// control plane (UpdateConfig, Restart), so a restart picks up rotated secret files too.
+absl::StatusOr<tweetstream::sink::SinkConfig> ConfigFromFlags() {
+  tweetstream::sink::SinkConfig config;
+  config.name = absl::GetFlag(FLAGS_name);
+  config.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
+  config.topic = absl::GetFlag(FLAGS_topic);
+  config.group_id = absl::GetFlag(FLAGS_group_id);
+  config.start_from = absl::GetFlag(FLAGS_start_from);
+  config.es.urls = absl::GetFlag(FLAGS_es_url);
+  config.es.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_timeout));
+  config.es.gzip = absl::GetFlag(FLAGS_es_gzip);
+  config.es.ca_file = absl::GetFlag(FLAGS_es_ca_file);
+  config.dlq_topic = absl::GetFlag(FLAGS_dlq_topic);
+  TS_RETURN_IF_ERROR(tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_consumer_property), "consumer-property",
+                                                         &config.consumer_properties));
+  TS_RETURN_IF_ERROR(OptionalSecret("ES_USERNAME", &config.es.username));
+  TS_RETURN_IF_ERROR(OptionalSecret("ES_PASSWORD", &config.es.password));
+  TS_RETURN_IF_ERROR(OptionalSecret("ES_API_KEY", &config.es.api_key));
+  config.index = absl::GetFlag(FLAGS_index);
+  config.template_name = absl::GetFlag(FLAGS_template_name);
+  config.batch_max_records = absl::GetFlag(FLAGS_batch_max_records);
+  config.batch_max_bytes = absl::GetFlag(FLAGS_batch_max_bytes);
+  config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
+  config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
+  config.max_pending_records = absl::GetFlag(FLAGS_max_pending_records);
+  config.revoke_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_revoke_timeout));
+  config.shutdown_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_shutdown_timeout));
+  config.status_file = absl::GetFlag(FLAGS_status_file);
+  config.retry_backoff_initial = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_initial));
+  config.retry_backoff_max = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_max));
+  config.es_wait_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_wait_timeout));
+  config.kafka_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_kafka_timeout));
+  config.exit_when_idle = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_exit_when_idle));
+  TS_RETURN_IF_ERROR(config.Validate());
+  return config;
+}
+
+bool SecretSet(const char* name) {
+  std::string value;
+  return OptionalSecret(name, &value).ok() && !value.empty();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace control = tweetstream::control;
   absl::SetProgramUsageMessage(
       "tweet-sink [--es-url=URL,...] [--index=twitter] [--topic=twitter-stream]\n"
       "Every flag can also be set as TWEET_SINK_<FLAG> in the environment, e.g. TWEET_SINK_ES_URL.");
@@ -95,69 +145,65 @@ int main(int argc, char** argv) {
   }
   tweetstream::common::SetMinLogLevel(level);
 
-  tweetstream::sink::SinkConfig config;
-  config.name = absl::GetFlag(FLAGS_name);
-  config.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
-  config.topic = absl::GetFlag(FLAGS_topic);
-  config.group_id = absl::GetFlag(FLAGS_group_id);
-  config.start_from = absl::GetFlag(FLAGS_start_from);
-  config.es.urls = absl::GetFlag(FLAGS_es_url);
-  config.es.timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_timeout));
-  config.es.gzip = absl::GetFlag(FLAGS_es_gzip);
-  config.es.ca_file = absl::GetFlag(FLAGS_es_ca_file);
-  config.dlq_topic = absl::GetFlag(FLAGS_dlq_topic);
-  if (absl::Status s = tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_consumer_property), "consumer-property",
-                                                          &config.consumer_properties);
-      !s.ok()) {
-    std::fprintf(stderr, "tweet-sink: %s\n", std::string(s.message()).c_str());
+  auto config = ConfigFromFlags();
+  if (!config.ok()) {
+    std::fprintf(stderr, "tweet-sink: invalid configuration: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
-  if (!OptionalSecret("ES_USERNAME", &config.es.username) || !OptionalSecret("ES_PASSWORD", &config.es.password) ||
-      !OptionalSecret("ES_API_KEY", &config.es.api_key)) {
-    return 2;
-  }
-  config.index = absl::GetFlag(FLAGS_index);
-  config.template_name = absl::GetFlag(FLAGS_template_name);
-  config.batch_max_records = absl::GetFlag(FLAGS_batch_max_records);
-  config.batch_max_bytes = absl::GetFlag(FLAGS_batch_max_bytes);
-  config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
-  config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
-  config.max_pending_records = absl::GetFlag(FLAGS_max_pending_records);
-  config.revoke_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_revoke_timeout));
-  config.shutdown_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_shutdown_timeout));
-  config.status_file = absl::GetFlag(FLAGS_status_file);
-  config.retry_backoff_initial = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_initial));
-  config.retry_backoff_max = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_retry_backoff_max));
-  config.es_wait_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_es_wait_timeout));
-  config.kafka_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_kafka_timeout));
-  config.exit_when_idle = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_exit_when_idle));
 
-  if (absl::Status s = config.Validate(); !s.ok()) {
-    std::fprintf(stderr, "tweet-sink: invalid configuration: %s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  auto app = tweetstream::sink::SinkApp::Create(config);
-  if (!app.ok()) {
-    TS_LOG(ERROR) << "cannot start: " << app.status().message();
-    return absl::IsInvalidArgument(app.status()) ? 2 : 1;
-  }
-  g_app = app->get();
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  TS_LOG(INFO) << "tweet-sink " << TWEETSTREAM_VERSION << " running: topic=" << config.topic
-               << " group=" << config.group_id << " index=" << config.index;
+  tweetstream::common::MetricsRegistry metrics;
+  tweetstream::sink::DeadLetterLedger ledger;
+  tweetstream::sink::SinkProbe probe(ConfigFromFlags);
+  control::ConnectorHost host(
+      {config->name, "sink", TWEETSTREAM_VERSION, [&probe](tweetstream::connector::v1::ConnectorStatus* s) { probe.Fill(s); }},
+      [&metrics, &ledger]() -> absl::StatusOr<std::unique_ptr<control::DataPlane>> {
+        auto c = ConfigFromFlags();
+        if (!c.ok()) return c.status();
+        c->metrics = &metrics;
+        c->on_dead_letter = [&ledger](const std::string& error_class, const std::string& message) {
+          ledger.Record(error_class, message);
+        };
+        auto app = tweetstream::sink::SinkApp::Create(*c);
+        if (!app.ok()) return app.status();
+        TS_LOG(INFO) << "tweet-sink " << TWEETSTREAM_VERSION << " running: topic=" << c->topic << " group=" << c->group_id
+                     << " index=" << c->index;
+        return std::make_unique<tweetstream::sink::SinkDataPlane>(std::move(*app));
+      });
+  tweetstream::sink::RegisterSinkMetrics(&host, &probe, &metrics);
+  control::FlagConfig flag_config({
+      .flags_file_suffix = "sink-connector/main.cc",
+      .startup_only = {"control_addr", "control_token_file", "control_tls_cert", "control_tls_key", "metrics_addr",
+                       "keep_control_plane", "log_level"},
+      .secrets = [] {
+        return std::map<std::string, bool>{{"ES_USERNAME", SecretSet("ES_USERNAME")},
+                                           {"ES_PASSWORD", SecretSet("ES_PASSWORD")},
+                                           {"ES_API_KEY", SecretSet("ES_API_KEY")}};
+      },
+      .check = [] { return ConfigFromFlags().status(); },
+  });
 
-  absl::Status status = (*app)->Run();
-  g_app = nullptr;
-  const tweetstream::sink::SinkCounters& c = (*app)->status().counters();
-  std::printf(
-      "tweet-sink: consumed %lld records; indexed %lld, deleted %lld, dead-lettered %lld (rejected %lld, "
-      "undecodable %lld); %lld bulk requests, %lld retries, %lld commits\n",
-      static_cast<long long>(c.consumed.load()), static_cast<long long>(c.indexed.load()),
-      static_cast<long long>(c.deleted.load()), static_cast<long long>(c.dead_lettered.load()),
-      static_cast<long long>(c.rejected.load()), static_cast<long long>(c.undecodable.load()),
-      static_cast<long long>(c.bulks.load()), static_cast<long long>(c.retried.load()),
-      static_cast<long long>(c.commits.load()));
-  std::fflush(stdout);
-  return status.ok() ? 0 : 1;
+  control::ConnectorProcessOptions options;
+  options.program = "tweet-sink";
+  options.control.address = absl::GetFlag(FLAGS_control_addr);
+  options.control.tls_cert_file = absl::GetFlag(FLAGS_control_tls_cert);
+  options.control.tls_key_file = absl::GetFlag(FLAGS_control_tls_key);
+  options.control_token_file = absl::GetFlag(FLAGS_control_token_file);
+  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
+  options.keep_control_plane = absl::GetFlag(FLAGS_keep_control_plane);
+  options.services = [&host, &ledger](const control::ControlAuth* auth) {
+    std::vector<std::unique_ptr<grpc::Service>> services;
+    services.push_back(std::make_unique<tweetstream::sink::SinkControlService>(&host, ConfigFromFlags, &ledger, auth));
+    return services;
+  };
+  options.summary = [&host] {
+    const tweetstream::connector::v1::Counters c = host.Counters();
+    std::printf(
+        "tweet-sink: consumed %lld records; indexed %lld, deleted %lld, dead-lettered %lld (rejected %lld, "
+        "undecodable %lld); %lld bulk requests, %lld retries\n",
+        static_cast<long long>(c.read()), static_cast<long long>(c.indexed()), static_cast<long long>(c.deleted()),
+        static_cast<long long>(c.dead_lettered()), static_cast<long long>(c.failed()),
+        static_cast<long long>(c.skipped()), static_cast<long long>(c.requests()), static_cast<long long>(c.retried()));
+    std::fflush(stdout);
+  };
+  return control::RunConnectorProcess(options, &host, &flag_config, &metrics);
 }

@@ -36,6 +36,8 @@ struct SinkApp::Item {
   std::string id;
   std::string action;    // the bulk action line, without newline (empty for a delete-by-query)
   std::string document;  // the source line (empty for a delete)
+  int64_t created_ms = -1;   // the tweet's created_at and ingestion time, for end-to-end latency
+  int64_t ingested_ms = -1;
   std::string where() const { return absl::StrCat(tp.topic, "/", tp.partition, "@", offset); }
 };
 
@@ -65,6 +67,11 @@ struct SinkApp::State {
   Clock::time_point last_activity = Clock::now();
   tweet::v1::TweetEnvelope envelope;  // scratch for Accept()
   Clock::time_point last_commit = Clock::now();
+  // Metrics (null without a registry).
+  common::Histogram* bulk_seconds = nullptr;
+  common::Histogram* bulk_items = nullptr;
+  common::Histogram* since_created = nullptr;
+  common::Histogram* since_ingested = nullptr;
 };
 
 namespace {
@@ -238,7 +245,12 @@ class SinkApp::Workers {
         absl::StrAppend(&body, (*item)->action, "\n");
         if (!(*item)->is_delete) absl::StrAppend(&body, (*item)->document, "\n");
       }
+      const auto bulk_started = Clock::now();
       auto results = es->Bulk(body, pending.size());
+      if (app_->state_->bulk_seconds != nullptr) {
+        app_->state_->bulk_seconds->Observe(std::chrono::duration<double>(Clock::now() - bulk_started).count());
+        app_->state_->bulk_items->Observe(static_cast<double>(pending.size()));
+      }
       if (!results.ok()) {
         const absl::Status& s = results.status();
         if (IsFatal(s)) return Fatal(s, batch, &out);
@@ -367,7 +379,23 @@ absl::Status SinkConfig::Validate() const {
 SinkApp::SinkApp(SinkConfig config, std::unique_ptr<common::Producer> dlq,
                  std::function<absl::StatusOr<std::unique_ptr<common::HttpClient>>()> http_factory)
     : config_(std::move(config)), dlq_(std::move(dlq)), http_factory_(std::move(http_factory)),
-      state_(std::make_unique<State>()) {}
+      state_(std::make_unique<State>()) {
+  if (common::MetricsRegistry* m = config_.metrics) {
+    state_->bulk_seconds = m->AddHistogram("tweetstream_sink_bulk_duration_seconds",
+                                           "Duration of one _bulk request to Elasticsearch (answered ones).",
+                                           common::ExponentialBuckets(0.005, 2, 14));
+    state_->bulk_items = m->AddHistogram("tweetstream_sink_bulk_items", "Items (documents, deletes) per _bulk request.",
+                                         common::ExponentialBuckets(1, 2, 14));
+    state_->since_created = m->AddHistogram(
+        "tweetstream_sink_latency_since_created_seconds",
+        "End-to-end latency: from the tweet's created_at to its document being indexed.",
+        common::ExponentialBuckets(0.05, 2, 22));
+    state_->since_ingested = m->AddHistogram(
+        "tweetstream_sink_latency_since_ingested_seconds",
+        "End-to-end latency: from the source reading the tweet (ingestion.ingested_at) to its document being indexed.",
+        common::ExponentialBuckets(0.005, 2, 16));
+  }
+}
 
 SinkApp::~SinkApp() {
   if (workers_) workers_->Stop();
@@ -530,6 +558,13 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
       return;
     }
     item->id = envelope.tweet().id();
+    if (envelope.tweet().has_created_at()) {
+      item->created_ms = envelope.tweet().created_at().seconds() * 1000 + envelope.tweet().created_at().nanos() / 1000000;
+    }
+    if (envelope.ingestion().has_ingested_at()) {
+      item->ingested_ms =
+          envelope.ingestion().ingested_at().seconds() * 1000 + envelope.ingestion().ingested_at().nanos() / 1000000;
+    }
     std::string index = config_.index;
     if (config_.IndexIsPattern()) {
       // Date pattern on created_at (UTC); the ingestion time when the tweet has none.
@@ -559,6 +594,7 @@ void SinkApp::CloseBatch() {
 void SinkApp::DeadLetter(std::unique_ptr<Item> item, const std::string& error_class, const std::string& message) {
   TS_LOG(WARNING) << "dead-letter " << item->where() << " (" << error_class << "): " << message;
   status_.RecordError(absl::StrCat(item->where(), ": ", error_class, ": ", message));
+  if (config_.on_dead_letter) config_.on_dead_letter(error_class, absl::StrCat(item->where(), ": ", message));
   if (!dlq_) {
     state_->tracker.Done(item->tp, item->generation, item->offset);
     return;
@@ -616,6 +652,11 @@ void SinkApp::Drain() {
       case Outcome::kIndexed:
         counters.indexed.fetch_add(1);
         state_->tracker.Done(item.tp, item.generation, item.offset);
+        if (state_->since_created != nullptr) {
+          const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+          if (item.created_ms >= 0) state_->since_created->Observe(static_cast<double>(now_ms - item.created_ms) / 1000.0);
+          if (item.ingested_ms >= 0) state_->since_ingested->Observe(static_cast<double>(now_ms - item.ingested_ms) / 1000.0);
+        }
         break;
       case Outcome::kDeleted:
         counters.deleted.fetch_add(1);
@@ -680,13 +721,17 @@ void SinkApp::UpdateFlow() {
     throttled_since_ = Clock::time_point{};
   }
   throttled_ = throttled_since_ != Clock::time_point{};
-  if (!paused_ && throttled_ && now - throttled_since_ >= std::chrono::seconds(10)) {
+  // Paused by the operator, or (second stage of backpressure) throttled for 10 s.
+  const bool operator_paused = operator_paused_.load();
+  const bool want_paused = operator_paused || (throttled_ && (paused_ || now - throttled_since_ >= std::chrono::seconds(10)));
+  if (!paused_ && want_paused) {
     auto assigned = state_->tracker.Assigned();
     if (consumer_->Pause(assigned).ok()) {
       paused_ = true;
-      TS_LOG(INFO) << "paused " << assigned.size() << " partition(s): " << pending << " records in flight";
+      if (operator_paused) TS_LOG(INFO) << "paused " << assigned.size() << " partition(s) by request";
+      else TS_LOG(INFO) << "paused " << assigned.size() << " partition(s): " << pending << " records in flight";
     }
-  } else if (paused_ && !throttled_) {
+  } else if (paused_ && !want_paused) {
     auto assigned = state_->tracker.Assigned();
     if (consumer_->Resume(assigned).ok()) {
       paused_ = false;
@@ -732,6 +777,12 @@ absl::Status SinkApp::Run() {
     if (open_batch_) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(batch_opened_ + config_.linger - Clock::now());
       timeout = std::clamp(left, std::chrono::milliseconds(0), timeout);
+    }
+    if (operator_paused_.load() && !paused_) {
+      // Paused by the operator: send what is open now (so everything taken gets indexed and committed)
+      // and pause the partitions before taking anything more.
+      if (open_batch_) CloseBatch();
+      UpdateFlow();
     }
     const size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
     if (throttled_ && !paused_) {

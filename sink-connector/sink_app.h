@@ -30,6 +30,7 @@
 #include "common/http_client.h"
 #include "common/kafka_consumer.h"
 #include "common/kafka_producer.h"
+#include "common/metrics.h"
 #include "sink-connector/es_client.h"
 #include "sink-connector/sink_status.h"
 
@@ -73,6 +74,10 @@ struct SinkConfig {
   std::chrono::milliseconds exit_when_idle{0};
   // Where to write the status JSON every second (empty = nowhere).
   std::string status_file;
+  // Histograms (bulk latency and size, end-to-end latency) are recorded here when set; not owned.
+  common::MetricsRegistry* metrics = nullptr;
+  // Told of every record sent to the dead-letter topic (error class, message); any thread.
+  std::function<void(const std::string& error_class, const std::string& message)> on_dead_letter;
 
   bool IndexIsPattern() const { return index.find('%') != std::string::npos; }
   // "twitter" -> "twitter"; "twitter-%Y.%m.%d" -> "twitter-".
@@ -100,6 +105,11 @@ class SinkApp {
   // PERMISSION_DENIED (and the FAILED state) when Elasticsearch rejects our credentials.
   absl::Status Run();
   void RequestStop() { stop_.store(true); }
+  // Operator pause (control plane): stop taking records and pause the partitions (the member stays
+  // in its group, open batches are flushed, offsets committed); false resumes. Any thread.
+  void SetPaused(bool paused) { operator_paused_.store(paused); }
+  bool operator_paused() const { return operator_paused_.load(); }
+  const SinkConfig& config() const { return config_; }
 
   SinkStatus& status() { return status_; }
   // Rebalance hooks (wired to the real consumer by Create()).
@@ -134,6 +144,7 @@ class SinkApp {
   std::unique_ptr<Workers> workers_;
   SinkStatus status_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> operator_paused_{false};
 
   // Owned by the Run() thread.
   std::unique_ptr<Batch> open_batch_;

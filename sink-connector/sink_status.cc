@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/secrets.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace tweetstream::sink {
 namespace {
@@ -127,6 +128,30 @@ std::string SinkStatus::ToJson(const std::string& connector_name) const {
 void SinkStatus::WriteFile(const std::string& path, const std::string& connector_name) const {
   absl::Status s = common::WriteFileAtomically(path, ToJson(connector_name) + "\n");
   if (!s.ok() && !write_failed_logged_.exchange(true)) TS_LOG(WARNING) << "status file: " << s.message();
+}
+
+void SinkStatus::FillProto(connector::v1::ConnectorStatus* out) const {
+  connector::v1::Counters* c = out->mutable_counters();
+  c->set_read(counters_.consumed.load());
+  c->set_indexed(counters_.indexed.load());
+  c->set_deleted(counters_.deleted.load());
+  c->set_dead_lettered(counters_.dead_lettered.load());
+  c->set_failed(counters_.rejected.load());
+  c->set_skipped(counters_.undecodable.load());
+  c->set_retried(counters_.retried.load());
+  c->set_requests(counters_.bulks.load());
+  absl::MutexLock lock(&mu_);
+  out->set_degraded(state_ == SinkState::kDegraded);
+  if (state_ == SinkState::kDegraded || state_ == SinkState::kFailed) out->set_cause(cause_);
+  for (const auto& [time, message] : errors_) {
+    connector::v1::ErrorEntry* e = out->add_last_errors();
+    *e->mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+    e->set_message(message);
+  }
+  connector::v1::SinkDetail* detail = out->mutable_sink();
+  detail->set_in_flight_bulks(in_flight_bulks_);
+  detail->set_pending_records(pending_records_);
+  detail->set_backpressure_paused(paused_);
 }
 
 }  // namespace tweetstream::sink

@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tweetstream/connector/v1/control.pb.h"
 
 namespace tweetstream::sink {
 
@@ -47,6 +48,8 @@ class SinkStatus {
   void SetFlow(int64_t pending_records, int in_flight_bulks, bool paused);
 
   std::string ToJson(const std::string& connector_name) const;
+  // The control API's view: degraded/cause, counters, last errors and the flow part of the sink detail.
+  void FillProto(connector::v1::ConnectorStatus* out) const;
   // Writes ToJson() to `path` atomically (temp file + rename); a failure is logged once.
   void WriteFile(const std::string& path, const std::string& connector_name) const;
 

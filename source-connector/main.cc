@@ -2,7 +2,6 @@
 // Thin main: flags (each with a TWEET_SOURCE_* environment twin) -> SourceConfig -> SourceApp.
 // Exit codes: 0 everything read was delivered; 1 a runtime failure; 2 invalid configuration.
 
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,6 +13,10 @@
 #include "common/env_flags.h"
 #include "common/logging.h"
 #include "common/secrets.h"
+#include "common/status_macros.h"
+#include "common/control/connector_process.h"
+#include "source-connector/source_control.h"
+#include "absl/strings/str_cat.h"
 #include "source-connector/source_app.h"
 
 ABSL_FLAG(std::string, mode, "replay",
@@ -66,36 +69,21 @@ ABSL_FLAG(int, queue_max_messages, 100000,
 ABSL_FLAG(std::vector<std::string>, producer_property, {},
           "extra librdkafka producer properties, comma-separated key=value (idempotence and acks=all stay on)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
+ABSL_FLAG(std::string, control_addr, "127.0.0.1:50051",
+          "gRPC control plane address host:port (ConnectorControl, SourceControl, health, reflection); empty = none");
+ABSL_FLAG(std::string, control_token_file, "",
+          "file holding the bearer token every control call must carry (empty = no token needed)");
+ABSL_FLAG(std::string, control_tls_cert, "", "PEM certificate for TLS on the control plane (with --control-tls-key)");
+ABSL_FLAG(std::string, control_tls_key, "", "PEM private key for TLS on the control plane");
+ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9401", "Prometheus endpoint address host:port (GET /metrics); empty = none");
+ABSL_FLAG(bool, keep_control_plane, false,
+          "stay up (STOPPED or FAILED, control plane serving) when the data plane ends, until SIGTERM/SIGINT");
 
 namespace {
 
-tweetstream::source::SourceApp* g_app = nullptr;
-
-void OnSignal(int) {
-  if (g_app != nullptr) g_app->RequestStop();  // an atomic store: async-signal-safe
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  using tweetstream::common::LogLevel;
-  absl::SetProgramUsageMessage(
-      "tweet-source --mode=replay --replay-file=PATH | --mode=search --query=Q  (X_BEARER_TOKEN in the environment)\n"
-      "Every flag can also be set as TWEET_SOURCE_<FLAG> in the environment, e.g. TWEET_SOURCE_TOPIC.");
-  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SOURCE"); !s.ok()) {
-    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  std::vector<std::string> args;
-  std::vector<char*> normalized = tweetstream::common::NormalizeFlagNames(argc, argv, &args);
-  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
-  LogLevel level;
-  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::fprintf(stderr, "tweet-source: log-level: unknown level\n");
-    return 2;
-  }
-  tweetstream::common::SetMinLogLevel(level);
-
+// The configuration as the flags (and the token) stand now, validated. Called at start and by the
+// control plane (UpdateConfig, Restart), so a restart picks up a rotated token file too.
+absl::StatusOr<tweetstream::source::SourceConfig> ConfigFromFlags() {
   tweetstream::source::SourceConfig config;
   config.name = absl::GetFlag(FLAGS_name);
   config.mode = absl::GetFlag(FLAGS_mode);
@@ -121,18 +109,14 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_rule).empty()) config.rules.push_back({absl::GetFlag(FLAGS_rule), absl::GetFlag(FLAGS_rule_tag)});
   if (!absl::GetFlag(FLAGS_rules_file).empty()) {
     auto rules = tweetstream::source::LoadRulesFile(absl::GetFlag(FLAGS_rules_file));
-    if (!rules.ok()) {
-      std::fprintf(stderr, "tweet-source: rules-file: %s\n", std::string(rules.status().message()).c_str());
-      return 2;
-    }
+    if (!rules.ok()) return absl::InvalidArgumentError(absl::StrCat("rules-file: ", rules.status().message()));
     config.rules.insert(config.rules.end(), rules->begin(), rules->end());
   }
   if (config.mode == "search" || config.mode == "stream") {
     auto token = tweetstream::common::ReadSecret("X_BEARER_TOKEN");
     if (token.ok()) config.x_api.bearer_token = *token;
     else if (!absl::IsNotFound(token.status()) || std::getenv("X_BEARER_TOKEN_FILE") != nullptr) {
-      std::fprintf(stderr, "tweet-source: %s\n", std::string(token.status().message()).c_str());
-      return 2;
+      return absl::InvalidArgumentError(token.status().message());
     }
   }
   config.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
@@ -144,50 +128,96 @@ int main(int argc, char** argv) {
   config.producer.linger_ms = absl::GetFlag(FLAGS_linger_ms);
   config.producer.batch_size_bytes = absl::GetFlag(FLAGS_batch_size);
   config.producer.queue_max_messages = absl::GetFlag(FLAGS_queue_max_messages);
-  if (absl::Status s = tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_producer_property), "producer-property",
-                                                          &config.producer.extra);
-      !s.ok()) {
-    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
-    return 2;
-  }
+  TS_RETURN_IF_ERROR(tweetstream::common::ParseKeyValues(absl::GetFlag(FLAGS_producer_property), "producer-property",
+                                                         &config.producer.extra));
   for (const char* fixed : {"enable.idempotence", "acks"}) {
     if (config.producer.extra.count(fixed)) {
-      std::fprintf(stderr, "tweet-source: producer-property: %s cannot be changed (delivery guarantees)\n", fixed);
-      return 2;
+      return absl::InvalidArgumentError(absl::StrCat("producer-property: ", fixed, " cannot be changed (delivery guarantees)"));
     }
   }
   config.rate = absl::GetFlag(FLAGS_rate);
   config.loop = absl::GetFlag(FLAGS_loop);
 
-  if (absl::Status s = config.Validate(); !s.ok()) {
-    std::fprintf(stderr, "tweet-source: invalid configuration: %s\n", std::string(s.message()).c_str());
+  TS_RETURN_IF_ERROR(config.Validate());
+  return config;
+}
+
+bool TokenSet() {
+  auto token = tweetstream::common::ReadSecret("X_BEARER_TOKEN");
+  return token.ok() && !token->empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace control = tweetstream::control;
+  using tweetstream::common::LogLevel;
+  absl::SetProgramUsageMessage(
+      "tweet-source --mode=replay --replay-file=PATH | --mode=search --query=Q  (X_BEARER_TOKEN in the environment)\n"
+      "Every flag can also be set as TWEET_SOURCE_<FLAG> in the environment, e.g. TWEET_SOURCE_TOPIC.");
+  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SOURCE"); !s.ok()) {
+    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
     return 2;
   }
-  auto app = tweetstream::source::SourceApp::Create(config);
-  if (!app.ok()) {
-    TS_LOG(ERROR) << "cannot start: " << app.status().message();
-    return absl::IsInvalidArgument(app.status()) ? 2 : 1;
+  std::vector<std::string> args;
+  std::vector<char*> normalized = tweetstream::common::NormalizeFlagNames(argc, argv, &args);
+  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
+  LogLevel level;
+  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    std::fprintf(stderr, "tweet-source: log-level: unknown level\n");
+    return 2;
   }
-  g_app = app->get();
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
+  tweetstream::common::SetMinLogLevel(level);
 
-  TS_LOG(INFO) << "tweet-source " << TWEETSTREAM_VERSION << " running: mode=" << config.mode
-               << " topic=" << config.topic << " brokers=" << config.bootstrap_servers;
-  tweetstream::source::SourceSummary summary;
-  absl::Status status = (*app)->Run(&summary);
-  g_app = nullptr;
-  std::printf(
-      "tweet-source: read %lld bodies, %lld tweets; produced %lld, delivered %lld, failed %lld; "
-      "skipped %lld bad record(s); %lld API partial error(s)\n",
-      static_cast<long long>(summary.bodies), static_cast<long long>(summary.tweets),
-      static_cast<long long>(summary.produced), static_cast<long long>(summary.delivered),
-      static_cast<long long>(summary.delivery_failed), static_cast<long long>(summary.skipped),
-      static_cast<long long>(summary.api_problems));
-  std::fflush(stdout);
-  if (!status.ok()) {
-    TS_LOG(ERROR) << status.message();
-    return 1;
+  auto config = ConfigFromFlags();
+  if (!config.ok()) {
+    std::fprintf(stderr, "tweet-source: invalid configuration: %s\n", std::string(config.status().message()).c_str());
+    return 2;
   }
-  return 0;
+
+  tweetstream::common::MetricsRegistry metrics;
+  control::ConnectorHost host({config->name, "source", TWEETSTREAM_VERSION, nullptr},
+                              [&metrics]() -> absl::StatusOr<std::unique_ptr<control::DataPlane>> {
+                                auto c = ConfigFromFlags();
+                                if (!c.ok()) return c.status();
+                                c->metrics = &metrics;
+                                auto app = tweetstream::source::SourceApp::Create(*c);
+                                if (!app.ok()) return app.status();
+                                TS_LOG(INFO) << "tweet-source " << TWEETSTREAM_VERSION << " running: mode=" << c->mode
+                                             << " topic=" << c->topic << " brokers=" << c->bootstrap_servers;
+                                return std::make_unique<tweetstream::source::SourceDataPlane>(std::move(*app));
+                              });
+  tweetstream::source::RegisterSourceMetrics(&host, &metrics);
+  control::FlagConfig flag_config({
+      .flags_file_suffix = "source-connector/main.cc",
+      .startup_only = {"control_addr", "control_token_file", "control_tls_cert", "control_tls_key", "metrics_addr",
+                       "keep_control_plane", "log_level"},
+      .secrets = [] { return std::map<std::string, bool>{{"X_BEARER_TOKEN", TokenSet()}}; },
+      .check = [] { return ConfigFromFlags().status(); },
+  });
+
+  control::ConnectorProcessOptions options;
+  options.program = "tweet-source";
+  options.control.address = absl::GetFlag(FLAGS_control_addr);
+  options.control.tls_cert_file = absl::GetFlag(FLAGS_control_tls_cert);
+  options.control.tls_key_file = absl::GetFlag(FLAGS_control_tls_key);
+  options.control_token_file = absl::GetFlag(FLAGS_control_token_file);
+  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
+  options.keep_control_plane = absl::GetFlag(FLAGS_keep_control_plane);
+  options.services = [&host](const control::ControlAuth* auth) {
+    std::vector<std::unique_ptr<grpc::Service>> services;
+    services.push_back(std::make_unique<tweetstream::source::SourceControlService>(&host, ConfigFromFlags, auth));
+    return services;
+  };
+  options.summary = [&host] {
+    const tweetstream::connector::v1::ConnectorStatus s = host.Status(false);
+    const tweetstream::connector::v1::Counters& c = s.counters();
+    std::printf("tweet-source: read %lld tweets; delivered %lld, failed %lld; skipped %lld bad record(s); "
+                "%lld API partial error(s); %lld X API request(s)\n",
+                static_cast<long long>(c.read()), static_cast<long long>(c.produced()),
+                static_cast<long long>(c.failed()), static_cast<long long>(c.skipped()),
+                static_cast<long long>(s.source().api_problems()), static_cast<long long>(c.requests()));
+    std::fflush(stdout);
+  };
+  return control::RunConnectorProcess(options, &host, &flag_config, &metrics);
 }

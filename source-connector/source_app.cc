@@ -63,20 +63,31 @@ SourceApp::SourceApp(SourceConfig config, std::unique_ptr<common::Producer> prod
       producer_(std::move(producer)),
       http_(std::move(http)),
       cursors_(cursors ? std::move(cursors) : std::make_unique<MemoryCursorStore>()),
-      clock_(clock ? clock : common::Clock::Real()) {}
+      clock_(clock ? clock : common::Clock::Real()) {
+  if (config_.metrics != nullptr) {
+    produce_seconds_ = config_.metrics->AddHistogram(
+        "tweetstream_source_produce_duration_seconds",
+        "From handing a tweet to the producer to Kafka confirming its delivery (acks=all).",
+        common::ExponentialBuckets(0.001, 2, 16));
+  }
+}
 
-std::string SourceApp::CursorKey() const {
+std::string SourceApp::CursorKeyFor(const SourceConfig& config) {
   std::string what;
-  if (config_.mode == "search") {
-    what = config_.query;
-  } else if (config_.mode == "stream") {
+  if (config.mode == "search") {
+    what = config.query;
+  } else if (config.mode == "stream") {
     // The rule set: a different set of rules is a different position.
     std::vector<std::string> rules;
-    for (const auto& r : config_.rules) rules.push_back(r.tag.empty() ? r.value : absl::StrCat(r.value, "\t", r.tag));
+    for (const auto& r : config.rules) rules.push_back(r.tag.empty() ? r.value : absl::StrCat(r.value, "\t", r.tag));
     std::sort(rules.begin(), rules.end());
     what = absl::StrJoin(rules, "\n");
   }
-  return absl::StrCat(config_.name, "/", config_.mode, "/", what);
+  return absl::StrCat(config.name, "/", config.mode, "/", what);
+}
+
+void SourceApp::WaitWhilePaused() {
+  while (paused_.load() && !stop_.load()) producer_->Poll(std::chrono::milliseconds(100));
 }
 
 namespace {
@@ -184,6 +195,14 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
     // Consumers that are not ours can tell what the bytes are without out-of-band knowledge.
     record.headers = {{"content-type", "application/x-protobuf"},
                       {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
+    if (produce_seconds_ != nullptr) {
+      record.on_delivery = [histogram = produce_seconds_, start = std::chrono::steady_clock::now()](
+                               const common::DeliveryReport& report) {
+        if (report.status.ok()) {
+          histogram->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+      };
+    }
     TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
     ++summary->tweets;
     Pace(*summary);
@@ -194,6 +213,13 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
 }
 
 void SourceApp::Pace(const SourceSummary& summary) {
+  if ((summary.tweets & 255) == 0) {
+    // Keep the status' counters live without a lock per tweet.
+    const common::ProducerCounters c = producer_->Counters();
+    status_.SetCounters(summary.tweets, c.produced, c.delivered, c.failed, summary.skipped, summary.api_problems,
+                        summary.requests, summary.polls);
+  }
+  if (paused_.load()) WaitWhilePaused();
   const absl::Time now = clock_->Now();
   if (config_.progress_interval.count() > 0) {
     if (last_progress_ == absl::InfinitePast()) {
@@ -237,6 +263,7 @@ absl::Status SourceApp::RunSearch(SourceSummary* summary) {
     TS_LOG(INFO) << "continuing after tweet " << cursor->newest_id << " (cursor " << CursorKey() << ")";
   }
   while (!stop_.load()) {
+    WaitWhilePaused();  // no request goes out while paused
     const absl::Time poll_start = clock_->Now();
     TS_RETURN_IF_ERROR(Poll(&client, &gate, summary));
     ++summary->polls;

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "common/http_client.h"
 #include "common/kafka_producer.h"
+#include "common/metrics.h"
 #include "common/clock.h"
 #include "source-connector/cursor_store.h"
 #include "source-connector/rate_limit_gate.h"
@@ -75,6 +76,8 @@ struct SourceConfig {
   // Bounded wait for the broker at start, and for outstanding deliveries at the end.
   std::chrono::milliseconds kafka_timeout{30000};
   common::KafkaProducerOptions producer;
+  // The produce latency histogram is recorded here when set; not owned.
+  common::MetricsRegistry* metrics = nullptr;
 
   absl::Status Validate() const;
 };
@@ -105,7 +108,9 @@ class SourceApp {
                                                                common::Clock* clock = nullptr);
   SourceStatus& status() { return status_; }
   // The cursor key of this configuration: "<name>/<mode>/<query>".
-  std::string CursorKey() const;
+  std::string CursorKey() const { return CursorKeyFor(config_); }
+  static std::string CursorKeyFor(const SourceConfig& config);
+  const SourceConfig& config() const { return config_; }
 
   // Runs to the end of the input. OK when everything read was delivered (skipped bad records are
   // counted, not errors); the first fatal error otherwise (e.g. UNAUTHENTICATED from the X API,
@@ -114,6 +119,10 @@ class SourceApp {
 
   // Asks Run() to stop after the current body; safe from any thread.
   void RequestStop() { stop_.store(true); }
+  // Operator pause (control plane): no more tweets are read or produced (deliveries in flight are
+  // still served) until false; connections and the cursor stay. In stream mode the connection is
+  // not read meanwhile: a long pause ends in a reconnect (with backfill where allowed). Any thread.
+  void SetPaused(bool paused) { paused_.store(paused); }
 
  private:
   SourceApp(SourceConfig config, std::unique_ptr<common::Producer> producer,
@@ -138,6 +147,10 @@ class SourceApp {
   common::Clock* clock_;
   SourceStatus status_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
+  common::Histogram* produce_seconds_ = nullptr;
+  // Blocks while paused (serving delivery reports), until resumed or stopped.
+  void WaitWhilePaused();
   absl::Time paced_since_ = absl::InfinitePast();
   int64_t paced_count_ = 0;
   absl::Time last_progress_ = absl::InfinitePast();

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/secrets.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace tweetstream::source {
 namespace {
@@ -115,6 +116,33 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
 void SourceStatus::WriteFile(const std::string& path, const std::string& connector_name) const {
   absl::Status s = common::WriteFileAtomically(path, ToJson(connector_name) + "\n");
   if (!s.ok() && !write_failed_logged_.exchange(true)) TS_LOG(WARNING) << "status file: " << s.message();
+}
+
+void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
+  absl::MutexLock lock(&mu_);
+  // counters_: read, produced (enqueued), delivered, delivery_failed, skipped, api_problems, requests, polls
+  connector::v1::Counters* c = out->mutable_counters();
+  c->set_read(counters_[0]);
+  c->set_produced(counters_[2]);
+  c->set_failed(counters_[3]);
+  c->set_skipped(counters_[4]);
+  c->set_requests(counters_[6]);
+  out->set_degraded(state_ == "DEGRADED");
+  if (state_ == "DEGRADED" || state_ == "FAILED") out->set_cause(cause_);
+  for (const auto& [time, message] : errors_) {
+    connector::v1::ErrorEntry* e = out->add_last_errors();
+    *e->mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+    e->set_message(message);
+  }
+  connector::v1::SourceDetail* d = out->mutable_source();
+  d->set_cursor_key(cursor_key_);
+  d->set_cursor(cursor_);
+  d->mutable_rate_limit()->set_limit(rl_limit_);
+  d->mutable_rate_limit()->set_remaining(rl_remaining_);
+  if (rl_reset_ >= 0) d->mutable_rate_limit()->mutable_reset()->set_seconds(rl_reset_);
+  d->set_gap(gap_);
+  d->set_polls(counters_[7]);
+  d->set_api_problems(counters_[5]);
 }
 
 }  // namespace tweetstream::source

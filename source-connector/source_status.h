@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tweetstream/connector/v1/control.pb.h"
 
 namespace tweetstream::source {
 
@@ -29,6 +30,8 @@ class SourceStatus {
                    int64_t api_problems, int64_t requests, int64_t polls);
 
   std::string ToJson(const std::string& connector_name) const;
+  // The control API's view: degraded/cause, counters, last errors, the source detail.
+  void FillProto(connector::v1::ConnectorStatus* out) const;
   void WriteFile(const std::string& path, const std::string& connector_name) const;
 
  private:

@@ -366,6 +366,66 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::SyncRules(const std::vector<S
   return result;
 }
 
+absl::StatusOr<RulesSyncResult> StreamRulesClient::AddRules(const std::vector<StreamRule>& rules, bool dry_run) {
+  if (rules.empty()) return absl::InvalidArgumentError("rules: give at least one rule to add");
+  if (absl::Status s = ValidateRules(rules); !s.ok()) return s;
+  auto answer = Call("POST", RulesUrl(dry_run), AddBody(rules));
+  if (!answer.ok()) return answer.status();
+  ParsedBody parsed;
+  if (absl::Status s = ParseObject(answer->body, "X API POST rules (add)", &parsed); !s.ok()) return s;
+  std::vector<std::string> rejected;
+  for (const RuleProblem& p : Problems(parsed.root)) {
+    std::string what = p.value.empty() ? std::string(ProblemKind(p.type)) : Quote(p.value);
+    if (ProblemKind(p.type) == "duplicate-rules") absl::StrAppend(&what, " (duplicate of rule ", p.id, ")");
+    rejected.push_back(absl::StrCat(what, ": ", p.reason));
+  }
+  if (!rejected.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("X rejected ", rejected.size(), " stream rule(s): ",
+                                                   absl::StrJoin(rejected, "; ")));
+  }
+  RulesSyncResult result;
+  result.dry_run = dry_run;
+  std::map<std::pair<std::string, std::string>, std::string> ids;
+  dom::array data;
+  if (parsed.root["data"].get(data) == simdjson::SUCCESS) {
+    for (dom::element e : data) {
+      dom::object r;
+      if (e.get(r) != simdjson::SUCCESS) continue;
+      ids[{StringField(r, "value"), StringField(r, "tag")}] = IdField(r, "id");
+    }
+  }
+  for (const StreamRule& r : rules) result.added.push_back(ActiveRule{dry_run ? "" : ids[{r.value, r.tag}], r});
+  TS_LOG(INFO) << "stream rules" << (dry_run ? " (dry run)" : "") << ": " << result.added.size() << " added";
+  return result;
+}
+
+absl::StatusOr<RulesSyncResult> StreamRulesClient::DeleteRules(const std::vector<ActiveRule>& rules, bool dry_run) {
+  RulesSyncResult result;
+  result.dry_run = dry_run;
+  if (rules.empty()) return result;
+  auto answer = Call("POST", RulesUrl(dry_run), DeleteBody(rules));
+  if (!answer.ok()) return answer.status();
+  ParsedBody parsed;
+  if (absl::Status s = ParseObject(answer->body, "X API POST rules (delete)", &parsed); !s.ok()) return s;
+  std::set<std::string> missing;
+  std::vector<std::string> failures;
+  for (const RuleProblem& p : Problems(parsed.root)) {
+    if (ProblemKind(p.type) == "resource-not-found") {
+      missing.insert(p.id.empty() ? p.value : p.id);
+      continue;
+    }
+    failures.push_back(absl::StrCat(p.id.empty() ? p.value : p.id, ": ", p.reason));
+  }
+  if (!failures.empty()) {
+    return absl::AbortedError(absl::StrCat("X did not delete stream rules: ", absl::StrJoin(failures, "; ")));
+  }
+  for (const ActiveRule& r : rules) {
+    if (missing.count(r.id) == 0) result.deleted.push_back(r);
+  }
+  TS_LOG(INFO) << "stream rules" << (dry_run ? " (dry run)" : "") << ": " << result.deleted.size() << " deleted";
+  return result;
+}
+
 absl::Status ValidateRules(const std::vector<StreamRule>& rules) {
   std::set<std::string> values;
   for (size_t i = 0; i < rules.size(); ++i) {

@@ -73,6 +73,13 @@ class StreamRulesClient {
   // Delete comes before add so that a re-tagged value is free when it is added again.
   absl::StatusOr<RulesSyncResult> SyncRules(const std::vector<StreamRule>& desired, bool dry_run);
 
+  // Adds `rules` as they are (the control plane's AddRules): INVALID_ARGUMENT listing X's reason for
+  // each rejected rule, and then nothing is added. `added` holds X's new ids (empty on a dry run).
+  absl::StatusOr<RulesSyncResult> AddRules(const std::vector<StreamRule>& rules, bool dry_run);
+  // Deletes the rules with these ids (the control plane's DeleteRules); ids X does not know are
+  // skipped. `deleted` holds what was (dry run: would be) deleted.
+  absl::StatusOr<RulesSyncResult> DeleteRules(const std::vector<ActiveRule>& rules, bool dry_run);
+
   std::string RulesUrl(bool dry_run) const;
 
  private:

@@ -234,7 +234,16 @@ bool ConnectorHost::Finished(absl::Status* result) const {
   return finished_;
 }
 
-v1::ConnectorStatus ConnectorHost::Status() const {
+v1::Counters ConnectorHost::Counters() const {
+  v1::ConnectorStatus status;
+  absl::MutexLock lock(&mu_);
+  if (plane_ != nullptr) plane_->FillStatus(&status);
+  v1::Counters counters = status.counters();
+  AddCounters(retired_counters_, &counters);
+  return counters;
+}
+
+v1::ConnectorStatus ConnectorHost::Status(bool probe) const {
   v1::ConnectorStatus status;
   {
     absl::MutexLock lock(&mu_);
@@ -265,7 +274,7 @@ v1::ConnectorStatus ConnectorHost::Status() const {
     }
   }
   status.set_uptime_seconds(absl::ToInt64Seconds(absl::Now() - started_));
-  if (options_.extra_status) options_.extra_status(&status);
+  if (probe && options_.extra_status) options_.extra_status(&status);
   *status.mutable_observed_at() = ToProto(absl::Now());
   return status;
 }

@@ -68,7 +68,10 @@ class ConnectorHost {
   absl::Status Restart();
 
   v1::ConnectorState state() const;
-  v1::ConnectorStatus Status() const;
+  // The full status; with `probe` false without the kind's extra part (no network calls).
+  v1::ConnectorStatus Status(bool probe = true) const;
+  // The counters since the process started (cheap: no network calls).
+  v1::Counters Counters() const;
   // Increases on every state change; WaitForChange() blocks (bounded) until it differs from `seen`.
   uint64_t generation() const;
   uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;

@@ -22,7 +22,14 @@ std::string SinkBinary() { return BinaryDir() + "/sink-connector/tweet-sink"; }
 namespace {
 
 std::vector<std::string> EnvStrings(const std::map<std::string, std::string>& env) {
-  std::map<std::string, std::string> merged;
+  // Tests run many connectors at once: their control plane and metrics endpoint bind any free port
+  // unless a test asks for a fixed one (in `env` or on the command line).
+  std::map<std::string, std::string> merged = {
+      {"TWEET_SOURCE_CONTROL_ADDR", "127.0.0.1:0"},
+      {"TWEET_SOURCE_METRICS_ADDR", "127.0.0.1:0"},
+      {"TWEET_SINK_CONTROL_ADDR", "127.0.0.1:0"},
+      {"TWEET_SINK_METRICS_ADDR", "127.0.0.1:0"},
+  };
   for (char** e = environ; *e != nullptr; ++e) {
     const char* eq = std::strchr(*e, '=');
     if (eq != nullptr) merged[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;

@@ -1,0 +1,211 @@
+#include "source-connector/source_control.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/http_client.h"
+#include "common/kafka_consumer.h"
+#include "common/kafka_producer.h"
+#include "common/logging.h"
+#include "source-connector/cursor_store.h"
+#include "source-connector/stream_rules.h"
+
+namespace tweetstream::source {
+namespace {
+
+constexpr std::chrono::milliseconds kAdminTimeout{10000};
+
+// A rules client for the current configuration, or the reason there cannot be one.
+struct RulesAccess {
+  std::unique_ptr<common::HttpClient> http;
+  std::unique_ptr<StreamRulesClient> client;
+};
+
+absl::StatusOr<RulesAccess> Rules(const SourceConfigSource& source) {
+  auto config = source();
+  if (!config.ok()) return config.status();
+  if (config->x_api.bearer_token.empty()) {
+    return absl::FailedPreconditionError(
+        "stream rules need the X bearer token: start tweet-source with X_BEARER_TOKEN (or X_BEARER_TOKEN_FILE) set");
+  }
+  auto http = common::CurlHttpClient::Create();
+  if (!http.ok()) return http.status();
+  RulesAccess access;
+  access.http = std::move(*http);
+  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api);
+  return access;
+}
+
+void ToProto(const ActiveRule& rule, v1::StreamRule* out) {
+  out->set_id(rule.id);
+  out->set_value(rule.rule.value);
+  out->set_tag(rule.rule.tag);
+}
+
+}  // namespace
+
+absl::Status SourceDataPlane::Run() {
+  absl::Status status = app_->Run(&summary_);
+  TS_LOG(INFO) << "read " << summary_.tweets << " tweets from " << summary_.bodies << " bodies; delivered "
+               << summary_.delivered << "/" << summary_.produced << "; skipped " << summary_.skipped
+               << " bad record(s)";
+  return status;
+}
+
+void SourceDataPlane::FillStatus(v1::ConnectorStatus* status) {
+  app_->status().FillProto(status);
+  status->mutable_source()->set_mode(app_->config().mode);
+  status->mutable_source()->set_topic(app_->config().topic);
+  if (status->source().cursor_key().empty()) status->mutable_source()->set_cursor_key(app_->CursorKey());
+}
+
+SourceControlService::SourceControlService(control::ConnectorHost* host, SourceConfigSource config,
+                                           const control::ControlAuth* auth)
+    : host_(host), config_(std::move(config)), auth_(auth) {}
+
+grpc::Status SourceControlService::ListRules(grpc::ServerContext* context, const v1::ListRulesRequest*,
+                                             v1::ListRulesResponse* response) {
+  if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
+  auto access = Rules(config_);
+  if (!access.ok()) return control::ToGrpc(access.status());
+  auto rules = access->client->ListRules();
+  if (!rules.ok()) return control::ToGrpc(rules.status());
+  for (const ActiveRule& r : *rules) ToProto(r, response->add_rules());
+  return grpc::Status::OK;
+}
+
+grpc::Status SourceControlService::AddRules(grpc::ServerContext* context, const v1::AddRulesRequest* request,
+                                            v1::AddRulesResponse* response) {
+  if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
+  auto access = Rules(config_);
+  if (!access.ok()) return control::ToGrpc(access.status());
+  std::vector<StreamRule> rules;
+  for (const auto& r : request->rules()) rules.push_back({r.value(), r.tag()});
+  response->set_dry_run(request->dry_run());
+  auto result = access->client->AddRules(rules, request->dry_run());
+  if (!result.ok()) {
+    if (absl::IsInvalidArgument(result.status())) {
+      // X's reasons, per rule, in the answer (nothing was added).
+      v1::RuleError* e = response->add_errors();
+      e->set_reason(std::string(result.status().message()));
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(result.status().message()));
+    }
+    return control::ToGrpc(result.status());
+  }
+  for (const ActiveRule& r : result->added) ToProto(r, response->add_added());
+  return grpc::Status::OK;
+}
+
+grpc::Status SourceControlService::DeleteRules(grpc::ServerContext* context, const v1::DeleteRulesRequest* request,
+                                               v1::DeleteRulesResponse* response) {
+  if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
+  auto access = Rules(config_);
+  if (!access.ok()) return control::ToGrpc(access.status());
+  auto current = access->client->ListRules();
+  if (!current.ok()) return control::ToGrpc(current.status());
+  std::vector<ActiveRule> doomed;
+  auto named = [&](const std::string& what, bool by_id) {
+    bool found = false;
+    for (const ActiveRule& r : *current) {
+      if ((by_id ? r.id : r.rule.value) == what) {
+        doomed.push_back(r);
+        found = true;
+      }
+    }
+    if (!found) response->add_not_found(what);
+  };
+  for (const auto& id : request->ids()) named(id, true);
+  for (const auto& value : request->values()) named(value, false);
+  response->set_dry_run(request->dry_run());
+  auto result = access->client->DeleteRules(doomed, request->dry_run());
+  if (!result.ok()) return control::ToGrpc(result.status());
+  for (const ActiveRule& r : result->deleted) ToProto(r, response->add_deleted());
+  return grpc::Status::OK;
+}
+
+grpc::Status SourceControlService::GetCursor(grpc::ServerContext* context, const v1::GetCursorRequest*,
+                                             v1::Cursor* response) {
+  if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
+  auto config = config_();
+  if (!config.ok()) return control::ToGrpc(config.status());
+  const std::string key = SourceApp::CursorKeyFor(*config);
+  response->set_key(key);
+  response->set_cursor_topic(config->cursor_topic);
+  if (config->cursor_topic.empty()) return grpc::Status::OK;
+  auto values = common::ReadCompactedTopic(config->bootstrap_servers, config->cursor_topic, kAdminTimeout);
+  if (!values.ok()) return control::ToGrpc(values.status());
+  auto it = values->find(key);
+  if (it != values->end()) {
+    if (auto cursor = CursorFromJson(it->second)) response->set_newest_id(cursor->newest_id);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SourceControlService::ResetCursor(grpc::ServerContext* context, const v1::ResetCursorRequest* request,
+                                               v1::Cursor* response) {
+  if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
+  if (host_->state() != v1::CONNECTOR_STATE_STOPPED) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("the cursor can be reset only while the source is STOPPED (it is ",
+                                     control::StateName(host_->state()), "): stop it first (tweetctl stop source)"));
+  }
+  const std::string& id = request->newest_id();
+  if (!id.empty() && (id.size() > 19 || id.find_first_not_of("0123456789") != std::string::npos)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "newest_id: a tweet id is a decimal number of up to 19 digits");
+  }
+  auto config = config_();
+  if (!config.ok()) return control::ToGrpc(config.status());
+  if (config->cursor_topic.empty()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cursor-topic is empty: this source keeps no cursor");
+  }
+  common::KafkaProducerOptions options = config->producer;
+  options.bootstrap_servers = config->bootstrap_servers;
+  options.client_id = config->name + "-control";
+  auto producer = common::CreateKafkaProducer(options);
+  if (!producer.ok()) return control::ToGrpc(producer.status());
+  const std::string key = SourceApp::CursorKeyFor(*config);
+  common::ProducerRecord record;
+  record.topic = config->cursor_topic;
+  record.key = key;
+  if (!id.empty()) record.value = CursorToJson(Cursor{id, absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone())});
+  // else: a tombstone, the cursor is forgotten.
+  if (absl::Status s = (*producer)->Produce(std::move(record)); !s.ok()) return control::ToGrpc(s);
+  if (absl::Status s = (*producer)->Flush(kAdminTimeout); !s.ok()) return control::ToGrpc(s);
+  if ((*producer)->Counters().failed > 0) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the cursor topic did not take the new cursor");
+  }
+  TS_LOG(INFO) << "cursor " << key << (id.empty() ? " forgotten" : " set to " + id) << " through the control plane";
+  response->set_key(key);
+  response->set_newest_id(id);
+  response->set_cursor_topic(config->cursor_topic);
+  return grpc::Status::OK;
+}
+
+void RegisterSourceMetrics(control::ConnectorHost* host, common::MetricsRegistry* registry) {
+  struct CounterDef {
+    const char* name;
+    const char* help;
+    int64_t (v1::Counters::*get)() const;
+  };
+  static const CounterDef kCounters[] = {
+      {"tweetstream_source_read", "Tweets read (API pages, stream lines, files, generator).", &v1::Counters::read},
+      {"tweetstream_source_delivered", "Tweets whose delivery Kafka confirmed.", &v1::Counters::produced},
+      {"tweetstream_source_delivery_failed", "Tweets whose delivery failed for good.", &v1::Counters::failed},
+      {"tweetstream_source_skipped", "Records that could not be mapped (malformed, no id or text).",
+       &v1::Counters::skipped},
+      {"tweetstream_source_requests", "X API requests sent.", &v1::Counters::requests},
+  };
+  for (const CounterDef& def : kCounters) {
+    auto get = def.get;
+    registry->AddCounterFunction(def.name, def.help, [host, get] { return static_cast<double>((host->Counters().*get)()); });
+  }
+  registry->AddGaugeFunction("tweetstream_connector_up", "1 unless the connector is FAILED.",
+                             [host] { return host->state() == v1::CONNECTOR_STATE_FAILED ? 0.0 : 1.0; });
+  registry->AddGaugeFunction("tweetstream_connector_state", "The connector state (ConnectorState enum number).",
+                             [host] { return static_cast<double>(host->state()); });
+  registry->AddGaugeFunction("tweetstream_source_rate_limit_remaining",
+                             "Requests the X API's current rate-limit window still allows (-1 = unknown).",
+                             [host] { return static_cast<double>(host->Status(false).source().rate_limit().remaining()); });
+}
+
+}  // namespace tweetstream::source
