@@ -1,12 +1,15 @@
 // transform_bench: the X JSON -> Protobuf transform of tweet-source alone, on ONE thread, no Kafka.
 //
-//   transform_bench [--passes=N] PATH...      (files or directories of recorded pages, as --replay-file)
+//   transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...
+//                                  (files or directories of recorded pages, as --replay-file)
 //
 // Reads every body into memory first (bench/source_bench.sh writes JSONL files of search pages), then
 // maps each body with tweetstream::source::ParseXResponse exactly as tweet-source's replay does (same
-// MappingContext), in two timed loops per pass:
+// MappingContext), in three timed loops per pass:
 //   map        ParseXResponse only (JSON -> TweetEnvelope objects)
-//   map+bytes  ParseXResponse + SerializeAsString of every envelope (what tweet-source hands to Kafka)
+//   map+bytes  ParseXResponse + SerializeAsString of every envelope (what tweet-source's HandleBody does)
+//   encode     XResponseEncoder::Encode: the same bytes without building envelopes (one encoder, one
+//              EncodedResponse reused for every body, as a long-lived producer loop would)
 // and prints tweets per second of this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and of wall time.
 // Prints figures, asserts nothing (exit 1 only when the input cannot be read or holds no tweet).
 #include <time.h>
@@ -25,9 +28,11 @@
 
 namespace {
 
+using tweetstream::source::EncodedResponse;
 using tweetstream::source::MappingContext;
 using tweetstream::source::ParseXResponse;
 using tweetstream::source::ReplayBody;
+using tweetstream::source::XResponseEncoder;
 
 double ThreadCpuSeconds() {
   timespec ts{};
@@ -66,6 +71,27 @@ Result RunOnce(const std::vector<ReplayBody>& bodies, bool serialize) {
   return r;
 }
 
+Result RunEncoder(const std::vector<ReplayBody>& bodies) {
+  Result r;
+  XResponseEncoder encoder;
+  EncodedResponse encoded;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = ThreadCpuSeconds();
+  for (const ReplayBody& body : bodies) {
+    MappingContext context{"tweet-source", "replay", body.where, "", absl::Now()};
+    if (!encoder.Encode(body.body, context, &encoded).ok()) {
+      ++r.skipped;
+      continue;
+    }
+    r.skipped += static_cast<int64_t>(encoded.skipped.size());
+    r.tweets += static_cast<int64_t>(encoded.tweets.size());
+    for (const auto& tweet : encoded.tweets) r.bytes += static_cast<int64_t>(tweet.value.size());
+  }
+  r.cpu_s = ThreadCpuSeconds() - cpu0;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return r;
+}
+
 void Print(const char* name, int pass, const Result& r) {
   std::printf("transform %-9s pass %d: %lld tweets, CPU %.3f s, wall %.3f s -> %.0f tweets/s per core (CPU), %.0f tweets/s (wall), %.2f us CPU/tweet",
               name, pass, static_cast<long long>(r.tweets), r.cpu_s, r.wall_s, static_cast<double>(r.tweets) / r.cpu_s,
@@ -79,19 +105,22 @@ void Print(const char* name, int pass, const Result& r) {
 
 int main(int argc, char** argv) {
   int passes = 2;
+  std::string only;  // one loop only (for profiling); empty = all three
   std::vector<std::string> paths;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--passes=", 9) == 0) {
       passes = std::atoi(argv[i] + 9);
+    } else if (std::strncmp(argv[i], "--only=", 7) == 0) {
+      only = argv[i] + 7;
     } else if (argv[i][0] == '-') {
-      std::fprintf(stderr, "usage: transform_bench [--passes=N] PATH...\n");
+      std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...\n");
       return 2;
     } else {
       paths.emplace_back(argv[i]);
     }
   }
   if (paths.empty() || passes < 1) {
-    std::fprintf(stderr, "usage: transform_bench [--passes=N] PATH...\n");
+    std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...\n");
     return 2;
   }
   auto files = tweetstream::source::ExpandReplayPaths(paths);
@@ -115,13 +144,17 @@ int main(int argc, char** argv) {
   std::printf("transform input: %zu bodies, %.1f MB of JSON from %zu file(s), in memory; one thread\n", bodies.size(),
               static_cast<double>(input_bytes) / 1e6, files->size());
   for (int pass = 1; pass <= passes; ++pass) {
-    const Result map = RunOnce(bodies, false);
-    if (map.tweets == 0) {
-      std::fprintf(stderr, "transform_bench: no tweet in the input\n");
-      return 1;
+    Result results[3];
+    const char* const names[3] = {"map", "map+bytes", "encode"};
+    for (int loop = 0; loop < 3; ++loop) {
+      if (!only.empty() && only != names[loop]) continue;
+      results[loop] = loop == 2 ? RunEncoder(bodies) : RunOnce(bodies, loop == 1);
+      if (results[loop].tweets == 0) {
+        std::fprintf(stderr, "transform_bench: no tweet in the input\n");
+        return 1;
+      }
+      Print(names[loop], pass, results[loop]);
     }
-    Print("map", pass, map);
-    Print("map+bytes", pass, RunOnce(bodies, true));
   }
   return 0;
 }

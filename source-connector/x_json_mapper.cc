@@ -2,14 +2,16 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -20,9 +22,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "google/protobuf/arena.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/repeated_field.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/wire_format_lite.h"
 
 #ifndef TWEETSTREAM_VERSION
 #define TWEETSTREAM_VERSION "unknown"
@@ -167,10 +172,61 @@ absl::StatusOr<std::string> IdString(dom::element value) {
   return Mismatch("a string or integer id", value);
 }
 
+// Days from 1970-01-01 to the civil date (proleptic Gregorian; H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+// The form X writes every time in, `YYYY-MM-DDTHH:MM:SS.mmmZ` (or without `.mmm`), read without the
+// general RFC 3339 parser (which costs as much as the rest of a tweet). False for anything else, and
+// for values it leaves to the general parser (year 0, a leap second, an impossible date): the caller
+// then falls back to absl::ParseTime, so the result is the same either way.
+bool ParseXTime(absl::string_view text, int64_t* seconds, int32_t* nanos) {
+  if (text.size() != 24 && text.size() != 20) return false;
+  const char* p = text.data();
+  auto digits = [p](size_t at, size_t n, int64_t* value) {
+    int64_t v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (p[i] < '0' || p[i] > '9') return false;
+      v = v * 10 + (p[i] - '0');
+    }
+    *value = v;
+    return true;
+  };
+  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' || p[text.size() - 1] != 'Z') {
+    return false;
+  }
+  int64_t year, month, day, hour, minute, second, millis = 0;
+  if (!digits(0, 4, &year) || !digits(5, 2, &month) || !digits(8, 2, &day) || !digits(11, 2, &hour) ||
+      !digits(14, 2, &minute) || !digits(17, 2, &second)) {
+    return false;
+  }
+  if (text.size() == 24 && (p[19] != '.' || !digits(20, 3, &millis))) return false;
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  *seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  *nanos = static_cast<int32_t>(millis * 1000000);
+  return true;
+}
+
 // RFC 3339 (`2021-04-01T15:52:31.000Z`, or a numeric offset) -> Timestamp, within Timestamp's valid
 // range (years 1..9999).
 absl::Status ReadTime(dom::element value, Timestamp* out) {
   TS_ASSIGN_OR_RETURN(absl::string_view text, AsString(value));
+  int64_t fast_seconds = 0;
+  int32_t fast_nanos = 0;
+  if (ParseXTime(text, &fast_seconds, &fast_nanos)) {  // years 1..9999: always in range
+    out->set_seconds(fast_seconds);
+    out->set_nanos(fast_nanos);
+    return absl::OkStatus();
+  }
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
@@ -706,29 +762,179 @@ std::string LenientString(dom::object object, absl::string_view key) {
   return text.ok() ? *std::move(text) : "";
 }
 
-// The objects of `includes`, each mapped once per body and indexed by the key tweets refer to it by.
-// Keys are string_views into the mapped protos, which never move once the vectors are filled.
-struct Includes {
-  std::vector<pb::User> users;
-  std::vector<pb::Tweet> tweets;
-  std::vector<pb::Media> media;
-  std::vector<pb::Place> places;
-  std::vector<pb::Poll> polls;
+// ---------------------------------------------------------------------------------------------------
+// Scratch state reused from body to body.
+//
+// Mapping a body allocates little once a Mapper is warm: the JSON parser keeps its buffers, the
+// included users/tweets/media/places/polls are mapped into pooled messages that keep their strings'
+// capacity (Clear() does not free them), and the join tables keep their buckets.
+// ---------------------------------------------------------------------------------------------------
 
-  std::unordered_map<std::string_view, const pb::User*> user_by_id;
-  std::unordered_map<std::string, const pb::User*> user_by_username;  // ASCII-lowercased (handles are case-insensitive)
-  std::unordered_map<std::string_view, const pb::Tweet*> tweet_by_id;
-  std::unordered_map<std::string_view, const pb::Media*> media_by_key;
-  std::unordered_map<std::string_view, const pb::Place*> place_by_id;
-  std::unordered_map<std::string_view, const pb::Poll*> poll_by_id;
+// The messages of one `includes.<name>` list. Items [0, size()) belong to the current body; their
+// addresses never change while it is mapped (the keys of the join tables point into them). Each item's
+// serialized bytes are computed at most once per body, when the encoder first needs them.
+template <typename Msg>
+class IncludePool {
+ public:
+  // A cleared message, on `arena`, to map the next item into; it counts only once Keep() is called.
+  Msg* Next(google::protobuf::Arena* arena) {
+    if (used_ == items_.size()) {
+      items_.push_back(google::protobuf::Arena::CreateMessage<Msg>(arena));
+      if (encoded_.size() < items_.size()) encoded_.emplace_back();
+      encoded_valid_.push_back(false);
+    } else {
+      items_[used_]->Clear();
+    }
+    return items_[used_];
+  }
+  void Keep() {
+    encoded_valid_[used_] = false;
+    ++used_;
+  }
+  // Forgets the items (their arena is about to be reset); the encoded buffers are kept.
+  void Reset() {
+    used_ = 0;
+    items_.clear();
+    encoded_valid_.clear();
+  }
+  size_t size() const { return used_; }
+  const Msg& operator[](size_t i) const { return *items_[i]; }
+
+  // The serialized message (without tag and length), cached for the rest of the body.
+  absl::string_view Encoded(size_t i) {
+    if (!encoded_valid_[i]) {
+      items_[i]->SerializeToString(&encoded_[i]);
+      encoded_valid_[i] = true;
+    }
+    return encoded_[i];
+  }
+
+ private:
+  std::vector<Msg*> items_;  // owned by the arena
+  std::vector<std::string> encoded_;
+  std::vector<bool> encoded_valid_;
+  size_t used_ = 0;
+};
+
+// The objects of `includes`, each mapped once per body and indexed (position in its pool) by the key
+// tweets refer to it by. Keys are string_views into the pooled protos.
+struct Includes {
+  // Holds the included messages and the scratch tweets of one body; reset before the next body. Its
+  // first block is kept (the Mapper owns it), so a warm mapper rarely asks malloc for more.
+  google::protobuf::Arena* arena = nullptr;
+  IncludePool<pb::User> users;
+  IncludePool<pb::Tweet> tweets;
+  IncludePool<pb::Media> media;
+  IncludePool<pb::Place> places;
+  IncludePool<pb::Poll> polls;
+
+  std::unordered_map<std::string_view, uint32_t> user_by_id;
+  // ASCII-lowercased (handles are case-insensitive). Built on first use in a body: only mentions
+  // without a joinable id need it.
+  std::unordered_map<std::string, uint32_t> user_by_username;
+  bool user_by_username_built = false;
+  std::unordered_map<std::string_view, uint32_t> tweet_by_id;
+  std::unordered_map<std::string_view, uint32_t> media_by_key;
+  std::unordered_map<std::string_view, uint32_t> place_by_id;
+  std::unordered_map<std::string_view, uint32_t> poll_by_id;
+
+  void Reset() {
+    users.Reset();
+    tweets.Reset();
+    media.Reset();
+    places.Reset();
+    polls.Reset();
+    user_by_id.clear();
+    user_by_username.clear();
+    user_by_username_built = false;
+    tweet_by_id.clear();
+    media_by_key.clear();
+    place_by_id.clear();
+    poll_by_id.clear();
+    arena->Reset();
+  }
+};
+
+// What one tweet joins from `includes`, as positions in the pools.
+struct Joins {
+  int64_t author = -1;
+  std::vector<uint32_t> referenced_users;
+  std::vector<uint32_t> referenced_tweets;
+  std::vector<uint32_t> media;
+  std::vector<uint32_t> polls;
+  int64_t place = -1;
+
+  void Clear() {
+    author = -1;
+    referenced_users.clear();
+    referenced_tweets.clear();
+    media.clear();
+    polls.clear();
+    place = -1;
+  }
+};
+
+// Appends field `number` as a length-delimited record holding `payload` (an embedded message).
+void AppendEmbedded(int number, absl::string_view payload, std::string* out) {
+  namespace io = google::protobuf::io;
+  using google::protobuf::internal::WireFormatLite;
+  uint8_t header[16];
+  uint8_t* end = WireFormatLite::WriteTagToArray(number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, header);
+  end = io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(payload.size()), end);
+  out->append(reinterpret_cast<const char*>(header), static_cast<size_t>(end - header));
+  out->append(payload.data(), payload.size());
+}
+
+// Appends field `number` holding `message`, serialized straight into `out`.
+void AppendEmbedded(int number, const google::protobuf::MessageLite& message, std::string* out) {
+  namespace io = google::protobuf::io;
+  using google::protobuf::internal::WireFormatLite;
+  const size_t size = message.ByteSizeLong();
+  uint8_t header[16];
+  uint8_t* end = WireFormatLite::WriteTagToArray(number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, header);
+  end = io::CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), end);
+  const size_t header_size = static_cast<size_t>(end - header);
+  const size_t at = out->size();
+  out->resize(at + header_size + size);
+  uint8_t* target = reinterpret_cast<uint8_t*>(out->data() + at);
+  std::memcpy(target, header, header_size);
+  message.SerializeWithCachedSizesToArray(target + header_size);
+}
+
+// TweetEnvelope field numbers (tweet.proto), in the order the generated code serializes them.
+constexpr int kEnvelopeTweet = 1;
+constexpr int kEnvelopeAuthor = 2;
+constexpr int kEnvelopeMedia = 10;
+constexpr int kEnvelopePlace = 11;
+constexpr int kEnvelopePolls = 12;
+constexpr int kEnvelopeReferencedTweets = 13;
+constexpr int kEnvelopeReferencedUsers = 14;
+
+class Mapper;
+
+// Where the mapped tweets go: heap envelopes (ParseXResponse) or serialized envelopes (the encoder).
+struct Output {
+  std::vector<SkippedRecord>* skipped = nullptr;
+  std::vector<ApiProblem>* problems = nullptr;
+  PageMeta* meta = nullptr;
+  std::vector<pb::TweetEnvelope>* envelopes = nullptr;  // set: build envelopes
+  std::vector<EncodedTweet>* encoded = nullptr;         // set: serialize envelopes
+  size_t encoded_count = 0;
 };
 
 class BodyMapper {
  public:
-  BodyMapper(dom::object body, const MappingContext& context, ParsedResponse* out)
-      : body_(body), context_(context), out_(out) {}
+  BodyMapper(dom::object body, const MappingContext& context, Includes* includes, Joins* joins,
+             std::string* envelope_middle, Output* out)
+      : body_(body),
+        context_(context),
+        includes_(*includes),
+        joins_(*joins),
+        envelope_middle_(envelope_middle),
+        out_(out) {}
 
   void Run() {
+    includes_.Reset();
     MapProblems();
     MapMeta();
     MapIncludes();
@@ -738,7 +944,7 @@ class BodyMapper {
 
  private:
   void Skip(std::string where, std::string reason) {
-    out_->skipped.push_back(SkippedRecord{std::move(where), std::move(reason)});
+    out_->skipped->push_back(SkippedRecord{std::move(where), std::move(reason)});
   }
 
   ApiProblem ProblemFrom(dom::object object) {
@@ -786,9 +992,9 @@ class BodyMapper {
         absl::StrAppend(&whole_body->detail, whole_body->detail.empty() ? "" : ": ",
                         absl::StrJoin(folded_messages, "; "));
       }
-      out_->problems.push_back(*std::move(whole_body));
+      out_->problems->push_back(*std::move(whole_body));
     }
-    for (ApiProblem& problem : problems) out_->problems.push_back(std::move(problem));
+    for (ApiProblem& problem : problems) out_->problems->push_back(std::move(problem));
   }
 
   void MapMeta() {
@@ -799,7 +1005,7 @@ class BodyMapper {
       Skip("meta", Reason(object.status()));
       return;
     }
-    PageMeta& page = out_->meta;
+    PageMeta& page = *out_->meta;
     const std::pair<absl::string_view, std::string*> strings[] = {
         {"newest_id", &page.newest_id}, {"oldest_id", &page.oldest_id}, {"next_token", &page.next_token}};
     for (const auto& [key, target] : strings) {
@@ -818,9 +1024,11 @@ class BodyMapper {
   }
 
   // Maps every element of `includes.<name>` with `map`; one that fails (or has no key) is reported and
-  // left out of the joins, the tweets that refer to it are still returned.
+  // left out of the joins, the tweets that refer to it are still returned. The first occurrence of a
+  // key wins (emplace keeps it).
   template <typename Msg>
-  void MapIncludeList(dom::object includes, absl::string_view name, std::vector<Msg>* out,
+  void MapIncludeList(dom::object includes, absl::string_view name, IncludePool<Msg>* pool,
+                      std::unordered_map<std::string_view, uint32_t>* by_key,
                       absl::Status (*map)(dom::element, Msg*), const std::string& (Msg::*key)() const) {
     std::optional<dom::element> list = Member(includes, name);
     if (!list.has_value()) return;
@@ -829,16 +1037,17 @@ class BodyMapper {
       Skip(absl::StrCat("includes.", name), Reason(array.status()));
       return;
     }
-    out->reserve(array->size());
+    by_key->reserve(array->size());
     size_t index = 0;
     for (dom::element item : *array) {
-      Msg msg;
-      absl::Status status = map(item, &msg);
-      if (status.ok() && (msg.*key)().empty()) status = FieldError("no id to join it by");
+      Msg* msg = pool->Next(includes_.arena);
+      absl::Status status = map(item, msg);
+      if (status.ok() && (msg->*key)().empty()) status = FieldError("no id to join it by");
       if (!status.ok()) {
-        Skip(WhereWithId(absl::StrCat("includes.", name, "[", index, "]"), (msg.*key)()), Reason(status));
+        Skip(WhereWithId(absl::StrCat("includes.", name, "[", index, "]"), (msg->*key)()), Reason(status));
       } else {
-        out->push_back(std::move(msg));
+        by_key->emplace((msg->*key)(), static_cast<uint32_t>(pool->size()));
+        pool->Keep();
       }
       ++index;
     }
@@ -853,32 +1062,24 @@ class BodyMapper {
       return;
     }
     MapIncludeList<pb::User>(
-        *includes, "users", &includes_.users,
+        *includes, "users", &includes_.users, &includes_.user_by_id,
         [](dom::element v, pb::User* u) -> absl::Status {
           TS_ASSIGN_OR_RETURN(dom::object o, AsObject(v));
           return MapUser(o, u);
         },
         &pb::User::id);
     MapIncludeList<pb::Tweet>(
-        *includes, "tweets", &includes_.tweets,
+        *includes, "tweets", &includes_.tweets, &includes_.tweet_by_id,
         [](dom::element v, pb::Tweet* t) -> absl::Status {
           TS_ASSIGN_OR_RETURN(dom::object o, AsObject(v));
           return MapTweet(o, t);
         },
         &pb::Tweet::id);
-    MapIncludeList<pb::Media>(*includes, "media", &includes_.media, MapMedia, &pb::Media::media_key);
-    MapIncludeList<pb::Place>(*includes, "places", &includes_.places, MapPlace, &pb::Place::id);
-    MapIncludeList<pb::Poll>(*includes, "polls", &includes_.polls, MapPoll, &pb::Poll::id);
-
-    // The first occurrence of a key wins (emplace keeps it).
-    for (const pb::User& user : includes_.users) {
-      includes_.user_by_id.emplace(user.id(), &user);
-      if (!user.username().empty()) includes_.user_by_username.emplace(absl::AsciiStrToLower(user.username()), &user);
-    }
-    for (const pb::Tweet& tweet : includes_.tweets) includes_.tweet_by_id.emplace(tweet.id(), &tweet);
-    for (const pb::Media& media : includes_.media) includes_.media_by_key.emplace(media.media_key(), &media);
-    for (const pb::Place& place : includes_.places) includes_.place_by_id.emplace(place.id(), &place);
-    for (const pb::Poll& poll : includes_.polls) includes_.poll_by_id.emplace(poll.id(), &poll);
+    MapIncludeList<pb::Media>(*includes, "media", &includes_.media, &includes_.media_by_key, MapMedia,
+                              &pb::Media::media_key);
+    MapIncludeList<pb::Place>(*includes, "places", &includes_.places, &includes_.place_by_id, MapPlace,
+                              &pb::Place::id);
+    MapIncludeList<pb::Poll>(*includes, "polls", &includes_.polls, &includes_.poll_by_id, MapPoll, &pb::Poll::id);
   }
 
   // Stream events: the rules belong to the event, so they are mapped once and copied into each tweet.
@@ -896,58 +1097,120 @@ class BodyMapper {
     if (!data.has_value()) return;  // empty result, or an errors-only body
     dom::array array;
     if (data->get_array().get(array) == simdjson::SUCCESS) {
-      out_->envelopes.reserve(array.size());
+      if (out_->envelopes != nullptr) out_->envelopes->reserve(array.size());
       size_t index = 0;
       for (dom::element item : array) {
-        MapDataTweet(item, absl::StrCat("data[", index, "]"));
+        MapDataTweet(item, index);
         ++index;
       }
       return;
     }
     if (data->is_object()) {
-      MapDataTweet(*data, "data");
+      MapDataTweet(*data, std::nullopt);
       return;
     }
     Skip("data", Reason(Mismatch("an object or an array of tweets", *data)));
   }
 
-  void MapDataTweet(dom::element value, std::string where) {
+  // `index` is the position in `data[]`, nullopt when `data` is one object. The report's "where" is
+  // only built for a tweet that is skipped.
+  void MapDataTweet(dom::element value, std::optional<size_t> index) {
+    auto where = [index](absl::string_view id) {
+      return WhereWithId(index.has_value() ? absl::StrCat("data[", *index, "]") : std::string("data"), id);
+    };
     absl::StatusOr<dom::object> object = AsObject(value);
     if (!object.ok()) {
-      Skip(std::move(where), Reason(object.status()));
+      Skip(where(""), Reason(object.status()));
       return;
     }
     // `id` and `text` are the two fields every tweet has; without them there is nothing to index.
-    std::string id;
+    absl::string_view id;
     if (absl::Status status = RequireString(*object, "id", &id); !status.ok()) {
-      Skip(std::move(where), std::string(status.message()));
+      Skip(where(""), std::string(status.message()));
       return;
     }
-    where = WhereWithId(std::move(where), id);
-    std::string unused_text;
+    absl::string_view unused_text;
     if (absl::Status status = RequireString(*object, "text", &unused_text); !status.ok()) {
-      Skip(std::move(where), std::string(status.message()));
+      Skip(where(id), std::string(status.message()));
       return;
     }
     if (!matching_rules_status_.ok()) {
-      Skip(std::move(where), Reason(matching_rules_status_));
+      Skip(where(id), Reason(matching_rules_status_));
       return;
     }
 
-    pb::TweetEnvelope envelope;
-    pb::Tweet* tweet = envelope.mutable_tweet();
-    if (absl::Status status = MapTweet(*object, tweet); !status.ok()) {
-      Skip(std::move(where), Reason(status));
+    if (out_->envelopes != nullptr) {
+      pb::TweetEnvelope envelope;
+      pb::Tweet* tweet = envelope.mutable_tweet();
+      if (absl::Status status = MapTweet(*object, tweet); !status.ok()) {
+        Skip(where(id), Reason(status));
+        return;
+      }
+      Join(*tweet);
+      BuildEnvelope(&envelope);
+      out_->envelopes->push_back(std::move(envelope));
       return;
     }
-    Join(*tweet, &envelope);
-    for (const pb::MatchingRule& rule : matching_rules_) *envelope.add_matching_rules() = rule;
-    if (!context_.query.empty()) envelope.set_query(context_.query);
-    Stamp(envelope.mutable_ingestion());
-    out_->envelopes.push_back(std::move(envelope));
+    pb::Tweet* tweet = google::protobuf::Arena::CreateMessage<pb::Tweet>(includes_.arena);
+    if (absl::Status status = MapTweet(*object, tweet); !status.ok()) {
+      Skip(where(id), Reason(status));
+      return;
+    }
+    Join(*tweet);
+    EncodeEnvelope(*tweet);
   }
 
-  static absl::Status RequireString(dom::object object, absl::string_view key, std::string* out) {
+  // Copies what the tweet joins into its envelope, with the rules, the query and the ingestion stamp.
+  void BuildEnvelope(pb::TweetEnvelope* envelope) const {
+    if (joins_.author >= 0) *envelope->mutable_author() = includes_.users[static_cast<size_t>(joins_.author)];
+    for (uint32_t i : joins_.referenced_users) *envelope->add_referenced_users() = includes_.users[i];
+    for (uint32_t i : joins_.referenced_tweets) *envelope->add_referenced_tweets() = includes_.tweets[i];
+    for (uint32_t i : joins_.media) *envelope->add_media() = includes_.media[i];
+    for (uint32_t i : joins_.polls) *envelope->add_polls() = includes_.polls[i];
+    if (joins_.place >= 0) *envelope->mutable_place() = includes_.places[static_cast<size_t>(joins_.place)];
+    for (const pb::MatchingRule& rule : matching_rules_) *envelope->add_matching_rules() = rule;
+    if (!context_.query.empty()) envelope->set_query(context_.query);
+    Stamp(envelope->mutable_ingestion());
+  }
+
+  // Writes the serialized envelope BuildEnvelope would build, field by field in field-number order (the
+  // order the generated code serializes in): the tweet, then each joined object's bytes (serialized once
+  // per body, however many tweets join it), and the rules/query/ingestion part, the same for every
+  // tweet of the body (serialized once per body).
+  void EncodeEnvelope(const pb::Tweet& tweet) {
+    if (!envelope_middle_ready_) {
+      pb::TweetEnvelope middle;  // fields 3 (matching_rules), 4 (query) and 5 (ingestion) only
+      for (const pb::MatchingRule& rule : matching_rules_) *middle.add_matching_rules() = rule;
+      if (!context_.query.empty()) middle.set_query(context_.query);
+      Stamp(middle.mutable_ingestion());
+      middle.SerializeToString(envelope_middle_);
+      envelope_middle_ready_ = true;
+    }
+    std::vector<EncodedTweet>& records = *out_->encoded;
+    if (out_->encoded_count == records.size()) records.emplace_back();
+    EncodedTweet& record = records[out_->encoded_count++];
+    record.id.assign(tweet.id());
+    std::string& out = record.value;
+    out.clear();
+    AppendEmbedded(kEnvelopeTweet, tweet, &out);
+    if (joins_.author >= 0) {
+      AppendEmbedded(kEnvelopeAuthor, includes_.users.Encoded(static_cast<size_t>(joins_.author)), &out);
+    }
+    out.append(*envelope_middle_);
+    for (uint32_t i : joins_.media) AppendEmbedded(kEnvelopeMedia, includes_.media.Encoded(i), &out);
+    if (joins_.place >= 0) {
+      AppendEmbedded(kEnvelopePlace, includes_.places.Encoded(static_cast<size_t>(joins_.place)), &out);
+    }
+    for (uint32_t i : joins_.polls) AppendEmbedded(kEnvelopePolls, includes_.polls.Encoded(i), &out);
+    for (uint32_t i : joins_.referenced_tweets) {
+      AppendEmbedded(kEnvelopeReferencedTweets, includes_.tweets.Encoded(i), &out);
+    }
+    for (uint32_t i : joins_.referenced_users) {
+      AppendEmbedded(kEnvelopeReferencedUsers, includes_.users.Encoded(i), &out);
+    }
+  }
+
+  static absl::Status RequireString(dom::object object, absl::string_view key, absl::string_view* out) {
     std::optional<dom::element> value = Member(object, key);
     if (!value.has_value()) return absl::InvalidArgumentError(absl::StrCat("tweet has no '", key, "'"));
     std::string_view text;
@@ -956,57 +1219,75 @@ class BodyMapper {
           absl::StrCat("tweet '", key, "' is ", TypeName(value->type()), ", expected a string"));
     }
     if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("tweet has an empty '", key, "'"));
-    out->assign(text.data(), text.size());
+    *out = Absl(text);
     return absl::OkStatus();
   }
 
-  // Joins the expansions this tweet refers to. Objects the API did not include are simply absent.
-  void Join(const pb::Tweet& tweet, pb::TweetEnvelope* envelope) const {
-    if (auto it = includes_.user_by_id.find(tweet.author_id()); !tweet.author_id().empty() &&
-                                                                it != includes_.user_by_id.end()) {
-      *envelope->mutable_author() = *it->second;
-    }
+  static int64_t Find(const std::unordered_map<std::string_view, uint32_t>& table, std::string_view key) {
+    auto it = table.find(key);
+    return it == table.end() ? -1 : static_cast<int64_t>(it->second);
+  }
 
-    // Replied-to user first, then mentions in text order; each user once, never the author.
-    std::unordered_set<std::string_view> seen_users = {tweet.author_id()};
-    auto add_user = [&](const pb::User* user) {
-      if (user != nullptr && seen_users.insert(user->id()).second) *envelope->add_referenced_users() = *user;
+  // Finds the expansions this tweet refers to. Objects the API did not include are simply absent.
+  void Join(const pb::Tweet& tweet) {
+    joins_.Clear();
+    if (!tweet.author_id().empty()) joins_.author = Find(includes_.user_by_id, tweet.author_id());
+
+    // Replied-to user first, then mentions in text order; each user once, never the author. Users are
+    // told apart by id (the first user included with an id is the one joined), as few per tweet as
+    // fit a linear scan.
+    const std::string& author_id = tweet.author_id();
+    auto add_user = [&](int64_t user) {
+      if (user < 0) return;
+      const std::string& id = includes_.users[static_cast<size_t>(user)].id();
+      if (id == author_id) return;
+      for (uint32_t seen : joins_.referenced_users) {
+        if (includes_.users[seen].id() == id) return;
+      }
+      joins_.referenced_users.push_back(static_cast<uint32_t>(user));
     };
     add_user(FindUser(tweet.in_reply_to_user_id()));
     for (const pb::Mention& mention : tweet.entities().mentions()) {
-      const pb::User* user = FindUser(mention.id());
-      if (user == nullptr && !mention.username().empty()) {
-        auto it = includes_.user_by_username.find(absl::AsciiStrToLower(mention.username()));
-        if (it != includes_.user_by_username.end()) user = it->second;
-      }
+      int64_t user = FindUser(mention.id());
+      if (user < 0 && !mention.username().empty()) user = FindUserByUsername(mention.username());
       add_user(user);
     }
 
-    std::unordered_set<std::string_view> seen_tweets;
     for (const pb::ReferencedTweet& reference : tweet.referenced_tweets()) {
-      auto it = includes_.tweet_by_id.find(reference.id());
-      if (it != includes_.tweet_by_id.end() && seen_tweets.insert(reference.id()).second) {
-        *envelope->add_referenced_tweets() = *it->second;
-      }
+      const int64_t found = Find(includes_.tweet_by_id, reference.id());
+      if (found < 0) continue;
+      bool seen = false;
+      for (uint32_t earlier : joins_.referenced_tweets) seen = seen || includes_.tweets[earlier].id() == reference.id();
+      if (!seen) joins_.referenced_tweets.push_back(static_cast<uint32_t>(found));
     }
     for (const std::string& key : tweet.attachments().media_keys()) {
-      auto it = includes_.media_by_key.find(key);
-      if (it != includes_.media_by_key.end()) *envelope->add_media() = *it->second;
+      const int64_t found = Find(includes_.media_by_key, key);
+      if (found >= 0) joins_.media.push_back(static_cast<uint32_t>(found));
     }
     for (const std::string& id : tweet.attachments().poll_ids()) {
-      auto it = includes_.poll_by_id.find(id);
-      if (it != includes_.poll_by_id.end()) *envelope->add_polls() = *it->second;
+      const int64_t found = Find(includes_.poll_by_id, id);
+      if (found >= 0) joins_.polls.push_back(static_cast<uint32_t>(found));
     }
-    if (!tweet.geo().place_id().empty()) {
-      auto it = includes_.place_by_id.find(tweet.geo().place_id());
-      if (it != includes_.place_by_id.end()) *envelope->mutable_place() = *it->second;
-    }
+    if (!tweet.geo().place_id().empty()) joins_.place = Find(includes_.place_by_id, tweet.geo().place_id());
   }
 
-  const pb::User* FindUser(std::string_view id) const {
-    if (id.empty()) return nullptr;
-    auto it = includes_.user_by_id.find(id);
-    return it == includes_.user_by_id.end() ? nullptr : it->second;
+  int64_t FindUser(std::string_view id) const {
+    if (id.empty()) return -1;
+    return Find(includes_.user_by_id, id);
+  }
+
+  int64_t FindUserByUsername(absl::string_view username) {
+    if (!includes_.user_by_username_built) {
+      for (size_t i = 0; i < includes_.users.size(); ++i) {
+        const pb::User& user = includes_.users[i];
+        if (!user.username().empty()) {
+          includes_.user_by_username.emplace(absl::AsciiStrToLower(user.username()), static_cast<uint32_t>(i));
+        }
+      }
+      includes_.user_by_username_built = true;
+    }
+    auto it = includes_.user_by_username.find(absl::AsciiStrToLower(username));
+    return it == includes_.user_by_username.end() ? -1 : static_cast<int64_t>(it->second);
   }
 
   void Stamp(pb::Ingestion* ingestion) const {
@@ -1026,34 +1307,102 @@ class BodyMapper {
 
   dom::object body_;
   const MappingContext& context_;
-  ParsedResponse* out_;
-  Includes includes_;
+  Includes& includes_;
+  Joins& joins_;
+  std::string* envelope_middle_;
+  bool envelope_middle_ready_ = false;
+  Output* out_;
   std::vector<pb::MatchingRule> matching_rules_;
   absl::Status matching_rules_status_;
 };
 
 }  // namespace
 
+// Everything a body needs that can outlive it: the parser, a padded copy of the body, the include
+// pools and the scratch tweet.
+class XResponseEncoder::Mapper {
+ public:
+  Mapper() : first_block_(new char[kFirstBlockSize]), arena_(ArenaOptionsFor(first_block_.get())) {
+    includes_.arena = &arena_;
+  }
+
+  // Parses `body` and maps it into `out`. INVALID_ARGUMENT when it is not a JSON object.
+  absl::Status Map(absl::string_view body, const MappingContext& context, Output* out) {
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: the body is copied into a padded
+    // buffer kept from call to call (the lone-surrogate repair also needs a writable copy).
+    const size_t needed = body.size() + simdjson::SIMDJSON_PADDING;
+    if (buffer_.size() < needed) buffer_.resize(std::max(needed, buffer_.size() * 2));
+    if (!body.empty()) std::memcpy(buffer_.data(), body.data(), body.size());
+    std::memset(buffer_.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    dom::element root;
+    simdjson::error_code error = parser_.parse(buffer_.data(), body.size(), false).get(root);
+    if (error == simdjson::STRING_ERROR && ReplaceLoneSurrogates(buffer_.data(), body.size())) {
+      error = parser_.parse(buffer_.data(), body.size(), false).get(root);
+    }
+    if (error != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(absl::StrCat("X API body is not valid JSON: ", simdjson::error_message(error)));
+    }
+    dom::object object;
+    if (root.get_object().get(object) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("X API body is not a JSON object: the document is ", TypeName(root.type())));
+    }
+    BodyMapper(object, context, &includes_, &joins_, &envelope_middle_, out).Run();
+    return absl::OkStatus();
+  }
+
+ private:
+  static constexpr size_t kFirstBlockSize = 1 << 20;  // a search page's includes and tweets fit in it
+
+  static google::protobuf::ArenaOptions ArenaOptionsFor(char* first_block) {
+    google::protobuf::ArenaOptions options;
+    options.initial_block = first_block;
+    options.initial_block_size = kFirstBlockSize;
+    options.max_block_size = kFirstBlockSize;
+    return options;
+  }
+
+  std::unique_ptr<char[]> first_block_;
+  google::protobuf::Arena arena_;
+  dom::parser parser_;
+  std::vector<char> buffer_;
+  Includes includes_;
+  Joins joins_;
+  std::string envelope_middle_;
+};
+
+XResponseEncoder::XResponseEncoder() : mapper_(std::make_unique<Mapper>()) {}
+XResponseEncoder::~XResponseEncoder() = default;
+XResponseEncoder::XResponseEncoder(XResponseEncoder&&) noexcept = default;
+XResponseEncoder& XResponseEncoder::operator=(XResponseEncoder&&) noexcept = default;
+
+absl::Status XResponseEncoder::Encode(absl::string_view body, const MappingContext& context, EncodedResponse* out) {
+  out->skipped.clear();
+  out->problems.clear();
+  out->meta = PageMeta{};
+  Output output;
+  output.skipped = &out->skipped;
+  output.problems = &out->problems;
+  output.meta = &out->meta;
+  output.encoded = &out->tweets;
+  absl::Status status = mapper_->Map(body, context, &output);
+  // Records past the ones written are dropped; the ones written keep their buffers for the next body.
+  out->tweets.resize(output.encoded_count);
+  return status;
+}
+
 absl::StatusOr<ParsedResponse> ParseXResponse(absl::string_view body, const MappingContext& context) {
-  // One parser per thread, reused across calls: simdjson's parser keeps its buffers, so a stream of
-  // small events does not reallocate them per event. The DOM it returns is only used inside this call.
-  thread_local dom::parser parser;
-  simdjson::padded_string padded(body.data(), body.size());
-  dom::element root;
-  simdjson::error_code error = parser.parse(padded).get(root);
-  if (error == simdjson::STRING_ERROR && ReplaceLoneSurrogates(padded.data(), padded.size())) {
-    error = parser.parse(padded).get(root);
-  }
-  if (error != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(absl::StrCat("X API body is not valid JSON: ", simdjson::error_message(error)));
-  }
-  dom::object object;
-  if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("X API body is not a JSON object: the document is ", TypeName(root.type())));
-  }
+  // One mapper per thread, reused across calls: the parser, the body buffer and the include pools keep
+  // their memory, so a stream of small events does not reallocate them per event. Nothing it holds is
+  // used after this call returns (the envelopes own copies).
+  thread_local XResponseEncoder::Mapper mapper;
   ParsedResponse parsed;
-  BodyMapper(object, context, &parsed).Run();
+  Output output;
+  output.skipped = &parsed.skipped;
+  output.problems = &parsed.problems;
+  output.meta = &parsed.meta;
+  output.envelopes = &parsed.envelopes;
+  TS_RETURN_IF_ERROR(mapper.Map(body, context, &output));
   return parsed;
 }
 

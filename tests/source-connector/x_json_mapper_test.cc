@@ -594,6 +594,139 @@ TEST(RecordedFixtureSweep, CoversTheRecordedTweets) {
   EXPECT_GE(envelopes, 841);
 }
 
+// The encoder writes, for every recorded body, byte for byte the serialized envelopes ParseXResponse
+// builds (which the sweep above checks field by field), with the same skipped records, problems and
+// meta. One encoder for all bodies, so reusing its scratch state from body to body is covered too.
+TEST(RecordedFixtureSweep, EncoderBytesEqualSerializedEnvelopes) {
+  XResponseEncoder encoder;
+  EncodedResponse encoded;
+  int compared = 0;
+  for (const std::string& file : SweepFiles()) {
+    for (const RecordedBody& body : BodiesOf(file)) {
+      SCOPED_TRACE(body.label);
+      const MappingContext context = SweepContext(body.label);
+      absl::StatusOr<ParsedResponse> parsed = ParseXResponse(body.text, context);
+      absl::Status status = encoder.Encode(body.text, context, &encoded);
+      EXPECT_EQ(status, parsed.status());
+      if (!parsed.ok()) {
+        EXPECT_TRUE(encoded.tweets.empty());
+        continue;
+      }
+      ASSERT_EQ(encoded.tweets.size(), parsed->envelopes.size());
+      for (size_t i = 0; i < encoded.tweets.size(); ++i) {
+        EXPECT_EQ(encoded.tweets[i].id, parsed->envelopes[i].tweet().id());
+        EXPECT_TRUE(encoded.tweets[i].value == parsed->envelopes[i].SerializeAsString()) << "tweet " << i;
+        ++compared;
+      }
+      ASSERT_EQ(encoded.skipped.size(), parsed->skipped.size());
+      for (size_t i = 0; i < encoded.skipped.size(); ++i) {
+        EXPECT_EQ(encoded.skipped[i].where, parsed->skipped[i].where);
+        EXPECT_EQ(encoded.skipped[i].reason, parsed->skipped[i].reason);
+      }
+      ASSERT_EQ(encoded.problems.size(), parsed->problems.size());
+      for (size_t i = 0; i < encoded.problems.size(); ++i) {
+        EXPECT_EQ(encoded.problems[i].type, parsed->problems[i].type);
+        EXPECT_EQ(encoded.problems[i].detail, parsed->problems[i].detail);
+      }
+      EXPECT_EQ(encoded.meta.newest_id, parsed->meta.newest_id);
+      EXPECT_EQ(encoded.meta.next_token, parsed->meta.next_token);
+      EXPECT_EQ(encoded.meta.result_count, parsed->meta.result_count);
+    }
+  }
+  EXPECT_GE(compared, 841);
+}
+
+// Joins that the recorded pages do not exercise much: stream rules, a query, media, a poll and a place
+// joined by several tweets, a mention found by username only, a skipped tweet between good ones.
+TEST(XJsonMapperTest, EncoderBytesEqualSerializedEnvelopesForEveryJoin) {
+  const std::string body = R"({"data":[
+      {"id":"1","text":"@Bob @bob hi","author_id":"10","in_reply_to_user_id":"11",
+       "entities":{"mentions":[{"start":0,"end":4,"username":"Bob"},{"start":5,"end":9,"username":"bob","id":"11"}]},
+       "attachments":{"media_keys":["3_1","3_1","3_9"],"poll_ids":["p1"]},"geo":{"place_id":"pl1"},
+       "referenced_tweets":[{"type":"quoted","id":"5"},{"type":"replied_to","id":"5"}],"lang":"en"},
+      {"id":"2"},
+      {"id":"3","text":"again","author_id":"11","attachments":{"media_keys":["3_1"]},"geo":{"place_id":"pl1"},
+       "entities":{"mentions":[{"start":0,"end":3,"username":"ALICE"}]}}],
+    "includes":{"users":[{"id":"10","username":"alice","name":"A"},{"id":"11","username":"bob","name":"B"},
+                         {"id":"10","username":"dup","name":"D"}],
+                "tweets":[{"id":"5","text":"quoted","author_id":"11"}],
+                "media":[{"media_key":"3_1","type":"photo","width":10}],
+                "places":[{"id":"pl1","full_name":"Somewhere","geo":{"bbox":[1,2,3,4]}}],
+                "polls":[{"id":"p1","options":[{"position":1,"label":"yes","votes":3}]}]},
+    "matching_rules":[{"id":"7","tag":"t"},{"id":8}],
+    "meta":{"result_count":3}})";
+  MappingContext context;
+  context.mode = "stream";
+  context.origin = "test";
+  context.query = "q";
+  context.ingested_at = absl::FromUnixSeconds(1700000000) + absl::Nanoseconds(5);
+  absl::StatusOr<ParsedResponse> parsed = ParseXResponse(body, context);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->envelopes.size(), 2u);
+  EXPECT_EQ(parsed->envelopes[0].media_size(), 2);
+  EXPECT_EQ(parsed->envelopes[0].referenced_users_size(), 1);
+  EXPECT_EQ(parsed->envelopes[1].referenced_users_size(), 1);
+  XResponseEncoder encoder;
+  EncodedResponse encoded;
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the scratch state and `encoded`
+    ASSERT_TRUE(encoder.Encode(body, context, &encoded).ok());
+    ASSERT_EQ(encoded.tweets.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(encoded.tweets[i].id, parsed->envelopes[i].tweet().id());
+      EXPECT_TRUE(encoded.tweets[i].value == parsed->envelopes[i].SerializeAsString()) << "tweet " << i;
+    }
+    ASSERT_EQ(encoded.skipped.size(), 1u);
+    EXPECT_EQ(encoded.skipped[0].where, parsed->skipped[0].where);
+  }
+  // A smaller body after a bigger one: nothing of the previous body leaks into it.
+  ASSERT_TRUE(encoder.Encode(R"({"data":{"id":"9","text":"solo","author_id":"10"}})", context, &encoded).ok());
+  ASSERT_EQ(encoded.tweets.size(), 1u);
+  absl::StatusOr<ParsedResponse> solo = ParseXResponse(R"({"data":{"id":"9","text":"solo","author_id":"10"}})", context);
+  ASSERT_TRUE(solo.ok());
+  EXPECT_TRUE(encoded.tweets[0].value == solo->envelopes[0].SerializeAsString());
+  EXPECT_FALSE(solo->envelopes[0].has_author());
+  // Not JSON: the same status, no tweets left over from the previous body.
+  EXPECT_EQ(encoder.Encode("nope", context, &encoded).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(encoded.tweets.empty());
+}
+
+// Times in X's own form take a fast path; every one must read exactly as absl::ParseTime reads it, and
+// the forms the fast path leaves alone (offsets, other precisions, impossible dates) still work.
+TEST(XJsonMapperTest, CreatedAtReadsAsRfc3339) {
+  const char* const kTimes[] = {
+      "2021-04-01T15:52:31.000Z", "2024-02-29T23:59:59.999Z", "1970-01-01T00:00:00Z",  "1969-12-31T23:59:59.001Z",
+      "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "2000-02-29T12:00:00Z",  "2100-03-01T00:00:00.500Z",
+      "2021-04-01T15:52:31+02:00", "2021-04-01T15:52:31.123456Z", "2021-04-01T15:52:31.1Z", "2016-12-31T23:59:60Z"};
+  for (const char* time : kTimes) {
+    SCOPED_TRACE(time);
+    absl::StatusOr<ParsedResponse> parsed =
+        ParseXResponse(absl::StrCat(R"({"data":{"id":"1","text":"a","created_at":")", time, R"("}})"), {});
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_EQ(parsed->envelopes.size(), 1u);
+    absl::Time expected;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, time, &expected, &error)) << error;
+    const int64_t seconds = absl::ToUnixSeconds(expected);
+    EXPECT_EQ(parsed->envelopes[0].tweet().created_at().seconds(), seconds);
+    EXPECT_EQ(parsed->envelopes[0].tweet().created_at().nanos(),
+              (expected - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1));
+  }
+  for (const char* bad : {"2023-02-29T00:00:00.000Z", "2021-13-01T00:00:00.000Z", "2021-04-01T24:00:00.000Z",
+                          "2021-04-01 15:52:31.000Z", "0000-01-01T00:00:00.000Z", "2021-04-01T15:52:3x.000Z"}) {
+    SCOPED_TRACE(bad);
+    absl::Time unused;
+    std::string error;
+    const bool absl_reads_it = absl::ParseTime(absl::RFC3339_full, bad, &unused, &error);
+    absl::StatusOr<ParsedResponse> parsed =
+        ParseXResponse(absl::StrCat(R"({"data":{"id":"1","text":"a","created_at":")", bad, R"("}})"), {});
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    if (absl_reads_it) continue;  // not ours to decide: the general parser's verdict stands either way
+    EXPECT_TRUE(parsed->envelopes.empty());
+    ASSERT_EQ(parsed->skipped.size(), 1u);
+    EXPECT_TRUE(absl::StartsWith(parsed->skipped[0].reason, "created_at: not an RFC 3339 time")) << parsed->skipped[0].reason;
+  }
+}
+
 // ----------------------------------------------------------------------------------------------------
 // Specific recorded cases.
 // ----------------------------------------------------------------------------------------------------
