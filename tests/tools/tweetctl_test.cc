@@ -81,6 +81,7 @@ struct Script {
   v1::AddRulesRequest last_add;
   v1::DeleteRulesRequest last_delete;
   v1::ResetCursorRequest last_cursor_reset;
+  std::string es_api_key = "";          // the value GetConfig sends for the secret ES_API_KEY
 };
 
 // Records the call; UNAUTHENTICATED when the script requires a token that was not sent.
@@ -142,7 +143,8 @@ class FakeControl final : public v1::ConnectorControl::Service {
 
   grpc::Status GetConfig(grpc::ServerContext* c, const v1::GetConfigRequest*, v1::Config* out) override {
     if (auto s = Enter(kind_, "GetConfig", c, script_, log_); !s.ok()) return s;
-    FillConfig(out, "2000");
+    std::lock_guard<std::mutex> lock(script_->mu);
+    FillConfig(out, "2000", script_->es_api_key);
     return grpc::Status::OK;
   }
 
@@ -172,7 +174,7 @@ class FakeControl final : public v1::ConnectorControl::Service {
       }
     }
     auto it = request->values().find("batch_max_records");
-    FillConfig(out->mutable_config(), it == request->values().end() ? "2000" : it->second);
+    FillConfig(out->mutable_config(), it == request->values().end() ? "2000" : it->second, script_->es_api_key);
     *out->mutable_status() = script_->status;
     return grpc::Status::OK;
   }
@@ -209,16 +211,22 @@ class FakeControl final : public v1::ConnectorControl::Service {
     return grpc::Status::OK;
   }
 
-  static void FillConfig(v1::Config* config, const std::string& batch_max_records) {
+  static void FillConfig(v1::Config* config, const std::string& batch_max_records,
+                         const std::string& es_api_key = "") {
     v1::ConfigSetting* s = config->add_settings();
     s->set_name("batch_max_records");
     s->set_value(batch_max_records);
     s->set_default_value("2000");
     s->set_description("a bulk request closes at this many records");
-    v1::ConfigSetting* secret = config->add_settings();
-    secret->set_name("es_password");
-    secret->set_value("<redacted>");
-    secret->set_secret(true);
+    // The secrets as tweet-sink lists them: last, upper-case, "<redacted>" when set, "" when not.
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"ES_API_KEY", es_api_key}, {"ES_PASSWORD", "<redacted>"}, {"ES_USERNAME", ""}}) {
+      v1::ConfigSetting* secret = config->add_settings();
+      secret->set_name(name);
+      secret->set_value(value);
+      secret->set_description(absl::StrCat("secret: from the environment variable ", name, "; never shown"));
+      secret->set_secret(true);
+    }
   }
 
   std::string kind_;
@@ -308,11 +316,17 @@ class FakeSinkControl final : public v1::SinkControl::Service {
       return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the group has active members: the sink is RUNNING");
     }
     script_->last_reset = *request;
-    v1::PartitionOffsets* p = out->add_partitions();
-    p->set_partition(0);
-    p->set_committed(0);
-    p->set_end_offset(100);
-    p->set_lag(100);
+    // Shaped like tweet-sink's answer: every partition of the topic with its new committed offset,
+    // start and end offset and lag.
+    const int64_t ends[] = {21, 23, 26};
+    for (int32_t partition = 0; partition < 3; ++partition) {
+      v1::PartitionOffsets* p = out->add_partitions();
+      p->set_partition(partition);
+      p->set_committed(0);
+      p->set_start_offset(0);
+      p->set_end_offset(ends[partition]);
+      p->set_lag(ends[partition]);
+    }
     return grpc::Status::OK;
   }
   grpc::Status GetDeadLetterStats(grpc::ServerContext* c, const v1::GetDeadLetterStatsRequest*,
@@ -623,6 +637,70 @@ TEST_F(TweetctlTest, OffsetsResetNeedsAStoppedSinkThenSendsTheTarget) {
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(log_.calls(), ElementsAre("sink:ResetOffsets", "sink:Stop", "sink:ResetOffsets", "sink:ResetOffsets",
                                         "sink:ResetOffsets"));
+}
+
+// Regression: `offsets reset` crashed (SIGSEGV) printing the sink's answer after the reset had
+// happened. The answer is shaped like tweet-sink's: every partition with committed, start and end
+// offset and lag; the table, --json and every --to form must print it and exit 0.
+TEST_F(TweetctlTest, OffsetsResetPrintsEveryPartitionOfTheAnswer) {
+  ASSERT_EQ(Run({"stop", "sink"}).exit_code, 0);
+  for (const char* to : {"earliest", "latest", "2026-01-02T15:04:05Z", "0:5,1:7,2:0"}) {
+    SCOPED_TRACE(to);
+    auto r = Run({"offsets", "reset", "--to", to});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("PARTITION  COMMITTED  START OFFSET  END OFFSET  LAG\n"));
+    EXPECT_THAT(r.out, HasSubstr("        0          0             0          21   21\n"));
+    EXPECT_THAT(r.out, HasSubstr("        2          0             0          26   26\n"));
+    EXPECT_THAT(r.out, Not(HasSubstr("total")));  // no total lag in a reset's answer
+
+    auto json = Run({"offsets", "reset", "--json", "--to", to});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    rapidjson::Document doc;
+    doc.Parse(json.out.c_str());
+    ASSERT_FALSE(doc.HasParseError()) << json.out;
+    ASSERT_TRUE(doc.HasMember("partitions")) << json.out;
+    ASSERT_EQ(doc["partitions"].Size(), 3u);
+    EXPECT_EQ(Int64(doc["partitions"][1]["end_offset"]), 23);
+    EXPECT_EQ(Int64(doc["partitions"][1]["lag"]), 23);
+    EXPECT_EQ(Int64(doc["partitions"][1]["start_offset"]), 0);  // primitive fields always printed
+  }
+}
+
+// The secret settings are listed like every other one, their value never shown: `<redacted>` when
+// set, `(not set)` when not; --json keeps "<redacted>" / "". Also when a server sends a real value.
+TEST_F(TweetctlTest, ConfigGetListsTheSecretsRedactedOrNotSet) {
+  auto r = Run({"config", "get", "sink"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nES_API_KEY +\\(not set\\) +secret:"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nES_PASSWORD +<redacted> +secret:"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nES_USERNAME +\\(not set\\) +secret:"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("\nbatch_max_records +2000 +2000 "));
+
+  const std::string leaked = "k3y-that-must-not-show";
+  {
+    std::lock_guard<std::mutex> lock(sink_.script().mu);
+    sink_.script().es_api_key = leaked;
+  }
+  auto leak = Run({"config", "get", "sink"});
+  ASSERT_EQ(leak.exit_code, 0) << leak.err;
+  EXPECT_THAT(leak.out, ::testing::ContainsRegex("\nES_API_KEY +<redacted> +secret:"));
+  auto json = Run({"config", "get", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  rapidjson::Document doc;
+  doc.Parse(json.out.c_str());
+  ASSERT_FALSE(doc.HasParseError()) << json.out;
+  std::map<std::string, std::string> secrets;
+  for (const auto& s : doc["sink"]["settings"].GetArray()) {
+    if (s["secret"].GetBool()) secrets[s["name"].GetString()] = s["value"].GetString();
+  }
+  EXPECT_EQ(secrets, (std::map<std::string, std::string>{
+                         {"ES_API_KEY", "<redacted>"}, {"ES_PASSWORD", "<redacted>"}, {"ES_USERNAME", ""}}));
+  auto set = Run({"config", "set", "sink", "ES_API_KEY=x"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_THAT(set.out, ::testing::ContainsRegex("\nES_API_KEY +<redacted>"));
+  auto set_json = Run({"--json", "config", "set", "sink", "batch_max_records=7"});
+  ASSERT_EQ(set_json.exit_code, 0) << set_json.err;
+  for (const auto& out : {leak.out, json.out, set.out, set_json.out}) EXPECT_THAT(out, Not(HasSubstr(leaked)));
 }
 
 TEST_F(TweetctlTest, TokenIsSentAsMetadataAndNeverPrinted) {

@@ -55,7 +55,7 @@ commands:
   pause|resume|stop|restart [source|sink]
                                          without a target: both (pause/stop: source, then sink;
                                          resume/restart: sink, then source); prints the new state
-  config get [source|sink]               settings (secrets redacted)
+  config get [source|sink]               settings (secrets: <redacted> or (not set))
   config validate <source|sink> K=V ...  checks values on top of the current configuration
   config set <source|sink> K=V ...       validates, then applies with a restart (all or nothing)
   rules list                             the source's filtered-stream rules
@@ -162,6 +162,31 @@ std::string FormatDouble(double value) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
   return absl::StrFormat("%.6g", value);
+}
+
+// What a setting's value cell shows. A secret (ES_PASSWORD, ...) is never shown, whatever the
+// server sent: `<redacted>` when it is set, `(not set)` when it is not.
+constexpr char kRedacted[] = "<redacted>";
+constexpr char kNotSet[] = "(not set)";
+
+std::string ValueCell(const v1::ConfigSetting& s) {
+  if (!s.secret()) return s.value();
+  return s.value().empty() ? kNotSet : kRedacted;
+}
+
+// The same rule for --json: a secret's value stays "" (not set) or becomes "<redacted>", and so
+// does its default.
+void RedactSecrets(v1::Config* config) {
+  for (v1::ConfigSetting& s : *config->mutable_settings()) {
+    if (!s.secret()) continue;
+    if (!s.value().empty()) s.set_value(kRedacted);
+    if (!s.default_value().empty()) s.set_default_value(kRedacted);
+  }
+}
+
+std::string DefaultCell(const v1::ConfigSetting& s) {
+  if (s.secret() && !s.default_value().empty()) return kRedacted;
+  return s.default_value();
 }
 
 // Setting names compare with dashes and underscores alike ("batch-max-records" = "batch_max_records").
@@ -567,6 +592,7 @@ class Ctl {
     v1::UpdateConfigResponse response;
     grpc::Status status = c.control().UpdateConfig(context.get(), request, &response);
     if (!status.ok()) return Fail(status, c, operation);
+    RedactSecrets(response.mutable_config());
     if (options_.json) {
       out_ << ToJson(response) << '\n';
     } else {
@@ -574,7 +600,7 @@ class Ctl {
       Table table({"NAME", "VALUE", "DEFAULT"});
       for (const v1::ConfigSetting& s : response.config().settings()) {
         for (const auto& [k, v] : *settings) {
-          if (NormalizeName(k) == NormalizeName(s.name())) table.AddRow({s.name(), s.value(), s.default_value()});
+          if (NormalizeName(k) == NormalizeName(s.name())) table.AddRow({s.name(), ValueCell(s), DefaultCell(s)});
         }
       }
       if (!table.empty()) table.Render(out_);
@@ -587,6 +613,7 @@ class Ctl {
       Reply<v1::Config> r;
       auto context = c.NewCallContext();
       r.status = c.control().GetConfig(context.get(), v1::GetConfigRequest(), &r.message);
+      RedactSecrets(&r.message);
       return r;
     });
     int code = kExitOk;
@@ -605,7 +632,7 @@ class Ctl {
       out_ << TargetName(targets[i]) << " (" << Conn(targets[i]).address() << ")\n";
       Table table({"NAME", "VALUE", "DEFAULT", "DESCRIPTION"});
       for (const v1::ConfigSetting& s : replies[i].message.settings()) {
-        table.AddRow({s.name(), s.value(), s.default_value(), s.description()});
+        table.AddRow({s.name(), ValueCell(s), DefaultCell(s), s.description()});
       }
       table.Render(out_);
     }
