@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -29,15 +30,28 @@ bool LooksLikeSingleDocument(absl::string_view content) {
 }  // namespace
 
 absl::StatusOr<ReplayFile> ReadReplayFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read replay file ", path));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string content = buffer.str();
+  // One read into a string of the file's size: replay files are big (tens of MB), and growing a
+  // stream buffer and copying it out cost more than mapping their tweets.
+  std::string content;
+  const std::streamoff size = in.tellg();
+  if (size > 0) {
+    content.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(content.data(), size);
+    content.resize(static_cast<size_t>(in.gcount()));
+  } else {  // not seekable (a pipe, /proc): read it as a stream
+    in.clear();
+    in.seekg(0);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    content = buffer.str();
+  }
 
   ReplayFile file;
   if (LooksLikeSingleDocument(content)) {
-    if (!absl::StripAsciiWhitespace(content).empty()) file.bodies.push_back({path, content});
+    if (!absl::StripAsciiWhitespace(content).empty()) file.bodies.push_back({path, std::move(content)});
     return file;
   }
   size_t line_start = 0;
