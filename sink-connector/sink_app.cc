@@ -370,6 +370,9 @@ absl::Status SinkConfig::Validate() const {
   if (max_pending_records > 0 && max_pending_records < batch_max_records) {
     return absl::InvalidArgumentError("max-pending-records: must be >= batch-max-records");
   }
+  if (linger > shutdown_timeout) {
+    return absl::InvalidArgumentError("linger: must be <= shutdown-timeout (a batch lingering longer could not be flushed at a stop)");
+  }
   if (retry_backoff_initial.count() <= 0 || retry_backoff_max < retry_backoff_initial) {
     return absl::InvalidArgumentError("retry-backoff-initial: must be > 0 and <= retry-backoff-max");
   }

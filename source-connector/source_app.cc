@@ -53,6 +53,9 @@ absl::Status SourceConfig::Validate() const {
   if (partitions < 1) return absl::InvalidArgumentError("partitions: must be >= 1");
   if (rate < 0) return absl::InvalidArgumentError("rate: must be >= 0");
   if (replication_factor < 1) return absl::InvalidArgumentError("replication-factor: must be >= 1");
+  if (std::chrono::milliseconds(producer.linger_ms) > kafka_timeout) {
+    return absl::InvalidArgumentError("linger-ms: must be <= kafka-timeout (the flush deadline at the end)");
+  }
   return absl::OkStatus();
 }
 
