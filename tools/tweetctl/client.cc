@@ -44,6 +44,12 @@ std::unique_ptr<grpc::ClientContext> Connection::NewCallContext() const {
   return context;
 }
 
+std::unique_ptr<grpc::ClientContext> Connection::NewSlowCallContext() const {
+  auto context = NewStreamContext();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + std::max(options_.timeout, absl::Minutes(2))));
+  return context;
+}
+
 int ExitCodeFor(const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::OK:

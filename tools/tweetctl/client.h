@@ -45,6 +45,9 @@ class Connection {
 
   // A context for one unary call: deadline = now + timeout, the token's metadata when there is one.
   std::unique_ptr<grpc::ClientContext> NewCallContext() const;
+  // For calls that wait for the data plane (stop, restart, config set: a flush and commit, then
+  // Kafka and Elasticsearch at start): deadline = now + max(timeout, 2 minutes).
+  std::unique_ptr<grpc::ClientContext> NewSlowCallContext() const;
   // A context for a stream: the token's metadata, no deadline (the caller watches the stream's
   // progress itself and cancels it; see tweetctl's watch).
   std::unique_ptr<grpc::ClientContext> NewStreamContext() const;

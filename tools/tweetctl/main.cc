@@ -22,7 +22,8 @@
 ABSL_FLAG(std::string, source, tweetstream::tweetctl::Options{}.source_address, "tweet-source's control address");
 ABSL_FLAG(std::string, sink, tweetstream::tweetctl::Options{}.sink_address, "tweet-sink's control address");
 ABSL_FLAG(bool, json, false, "JSON on stdout instead of tables");
-ABSL_FLAG(absl::Duration, timeout, tweetstream::tweetctl::Options{}.timeout, "deadline of every call");
+ABSL_FLAG(absl::Duration, timeout, tweetstream::tweetctl::Options{}.timeout,
+          "deadline of every call (stop, restart and config set wait at least 2 minutes: they flush and reconnect)");
 ABSL_FLAG(std::string, token_file, "",
           "file holding the bearer token (otherwise the TWEETCTL_TOKEN environment variable); never printed");
 ABSL_FLAG(std::string, tls_ca, "", "use TLS, trusting the CA certificates (PEM) in this file");

@@ -76,7 +76,7 @@ flags (each also read from the environment, e.g. TWEETCTL_SINK=host:port; the co
   --json             JSON on stdout (proto field names; 64-bit integers as strings, as the protobuf
                      JSON mapping prints them); diagnostics always go to stderr
   --timeout D        deadline of every call, e.g. 500ms, 10s (watch: the longest wait for an update
-                     beyond --interval)
+                     beyond --interval; stop, restart and config set wait at least 2 minutes)
   --token-file F     file holding the bearer token; otherwise TWEETCTL_TOKEN. Sent as
                      `authorization: Bearer <token>`, never printed
   --tls-ca F         use TLS, trusting the CA certificates (PEM) in F
@@ -532,7 +532,7 @@ class Ctl {
     for (Target target : targets) {
       Connection& c = Conn(target);
       Reply<v1::ConnectorStatus> r;
-      auto context = c.NewCallContext();
+      auto context = command == "stop" || command == "restart" ? c.NewSlowCallContext() : c.NewCallContext();
       if (command == "pause") r.status = c.control().Pause(context.get(), v1::PauseRequest(), &r.message);
       else if (command == "resume") r.status = c.control().Resume(context.get(), v1::ResumeRequest(), &r.message);
       else if (command == "stop") r.status = c.control().Stop(context.get(), v1::StopRequest(), &r.message);
@@ -590,7 +590,8 @@ class Ctl {
     v1::UpdateConfigRequest request;
     for (const auto& [k, v] : *settings) (*request.mutable_values())[k] = v;
     v1::UpdateConfigResponse response;
-    grpc::Status status = c.control().UpdateConfig(context.get(), request, &response);
+    auto slow_context = c.NewSlowCallContext();  // applying restarts the data plane
+    grpc::Status status = c.control().UpdateConfig(slow_context.get(), request, &response);
     if (!status.ok()) return Fail(status, c, operation);
     RedactSecrets(response.mutable_config());
     if (options_.json) {
