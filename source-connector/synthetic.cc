@@ -604,6 +604,7 @@ struct SyntheticTweets::Impl {
   const int64_t start_ms;
   Rng rng;
   int64_t now_ms;
+  std::function<absl::Time()> live_clock;  // live mode: created_at follows it
   int64_t count = 0;
   std::vector<UserEntry> users;
   std::vector<size_t> active;     // user indices in order of activity (who tweets most first)
@@ -1092,7 +1093,8 @@ void SyntheticTweets::Impl::Generate(pb::TweetEnvelope* envelope) {
   envelope->Clear();
   ++count;
   // 1 ms .. 400 ms most of the time, up to 3 s sometimes: the clock always moves, so ids increase.
-  now_ms += rng.Chance(850) ? 1 + rng.Below(400) : 400 + rng.Below(2600);
+  const int64_t step = rng.Chance(850) ? 1 + rng.Below(400) : 400 + rng.Below(2600);
+  now_ms = live_clock ? std::max(now_ms + 1, absl::ToUnixMillis(live_clock())) : now_ms + step;
   const int64_t id = Snowflake(now_ms, rng.Below(kWorkerHalf));
   const int32_t author = PickAuthor();
   const UserEntry& author_entry = users[static_cast<size_t>(author)];
@@ -1288,6 +1290,8 @@ const tweet::v1::TweetEnvelope& SyntheticTweets::NextView() {
 }
 
 int64_t SyntheticTweets::count() const { return impl_->count; }
+
+void SyntheticTweets::SetLiveClock(std::function<absl::Time()> clock) { impl_->live_clock = std::move(clock); }
 
 absl::Time SyntheticTweets::last_created_at() const { return absl::FromUnixMillis(impl_->now_ms); }
 

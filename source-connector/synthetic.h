@@ -31,6 +31,7 @@
 // ms) and reserves a 2 MiB arena block for NextView(); it cannot fail.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/time/time.h"
@@ -64,6 +65,11 @@ class SyntheticTweets {
   // reference is valid until the next call of any Next*() method or the generator's destruction;
   // serialize or copy it before asking for another.
   const tweet::v1::TweetEnvelope& NextView();
+
+  // Live mode (demos and dashboards): each tweet's created_at is `clock()` (kept strictly increasing,
+  // so ids still increase) instead of the seed's own timeline from start_time; everything else stays
+  // the seed's. Call before the first Next*().
+  void SetLiveClock(std::function<absl::Time()> clock);
 
   // Envelopes generated so far.
   int64_t count() const;

@@ -186,6 +186,29 @@ TEST(SyntheticTweetsTest, StartTimeIsHonouredAndIdsAreSnowflakesOfCreatedAt) {
   EXPECT_EQ(gen.last_created_at(), absl::FromUnixMillis(created_ms));
 }
 
+// Live mode: created_at is the clock's time (strictly increasing even when the clock stands still),
+// ids stay snowflakes of created_at, and the content is still the seed's.
+TEST(SyntheticTweetsTest, LiveClockDrivesCreatedAtOnly) {
+  int64_t clock_ms = 1790000000000;  // a clock the test moves by hand
+  SyntheticTweets live(9);
+  live.SetLiveClock([&clock_ms] { return absl::FromUnixMillis(clock_ms); });
+  SyntheticTweets fixed(9);
+  int64_t previous_ms = 0;
+  for (int i = 0; i < 200; ++i) {
+    if (i % 10 == 0) clock_ms += 1000;  // ten tweets per clock second: the clock stands still in between
+    const pb::TweetEnvelope a = live.Next();
+    const pb::TweetEnvelope b = fixed.Next();
+    const int64_t created_ms = a.tweet().created_at().seconds() * 1000 + a.tweet().created_at().nanos() / 1000000;
+    ASSERT_GE(created_ms, clock_ms) << i;
+    ASSERT_LT(created_ms, clock_ms + 10) << i;
+    ASSERT_GT(created_ms, previous_ms) << i;
+    previous_ms = created_ms;
+    ASSERT_EQ(static_cast<int64_t>(IdValue(a.tweet().id()) >> 22) + 1288834974657, created_ms) << i;
+    ASSERT_EQ(a.tweet().text(), b.tweet().text()) << i;
+    ASSERT_EQ(a.author().username(), b.author().username()) << i;
+  }
+}
+
 TEST(SyntheticTweetsTest, EveryEnvelopeIsConsistent) {
   const std::vector<pb::TweetEnvelope> envelopes = Generate(7, kSample);
   uint64_t previous_id = 0;
