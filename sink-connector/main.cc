@@ -19,6 +19,7 @@
 #include "common/secrets.h"
 #include "common/status_macros.h"
 #include "common/control/connector_process.h"
+#include "common/control/control_flags.h"
 #include "sink-connector/sink_control.h"
 #include "sink-connector/sink_app.h"
 
@@ -56,16 +57,7 @@ ABSL_FLAG(absl::Duration, shutdown_timeout, absl::Seconds(30), "at SIGTERM/SIGIN
 ABSL_FLAG(absl::Duration, exit_when_idle, absl::ZeroDuration(),
           "exit 0 once nothing arrived and nothing was in flight for this long (0 = run until SIGTERM/SIGINT)");
 ABSL_FLAG(std::string, status_file, "", "write the status (state, counters, last errors) as JSON here every second");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
-ABSL_FLAG(std::string, control_addr, "127.0.0.1:50052",
-          "gRPC control plane address host:port (ConnectorControl, SinkControl, health, reflection); empty = none");
-ABSL_FLAG(std::string, control_token_file, "",
-          "file holding the bearer token every control call must carry (empty = no token needed)");
-ABSL_FLAG(std::string, control_tls_cert, "", "PEM certificate for TLS on the control plane (with --control-tls-key)");
-ABSL_FLAG(std::string, control_tls_key, "", "PEM private key for TLS on the control plane");
-ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9402", "Prometheus endpoint address host:port (GET /metrics); empty = none");
-ABSL_FLAG(bool, keep_control_plane, false,
-          "stay up (STOPPED or FAILED, control plane serving) when the data plane ends, until SIGTERM/SIGINT");
+TWEETSTREAM_CONTROL_FLAGS("127.0.0.1:50052", "127.0.0.1:9402");
 
 namespace {
 
@@ -131,19 +123,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "tweet-sink [--es-url=URL,...] [--index=twitter] [--topic=twitter-stream]\n"
       "Every flag can also be set as TWEET_SINK_<FLAG> in the environment, e.g. TWEET_SINK_ES_URL.");
-  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SINK"); !s.ok()) {
-    std::fprintf(stderr, "tweet-sink: %s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  std::vector<std::string> args;
-  std::vector<char*> normalized = tweetstream::common::NormalizeFlagNames(argc, argv, &args);
-  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
-  tweetstream::common::LogLevel level;
-  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::fprintf(stderr, "tweet-sink: log-level: unknown level\n");
-    return 2;
-  }
-  tweetstream::common::SetMinLogLevel(level);
+  if (int code = control::ParseFlagsAndEnvironment("tweet-sink", "TWEET_SINK", "sink-connector/main.cc", argc, argv); code != 0) return code;
 
   auto config = ConfigFromFlags();
   if (!config.ok()) {
@@ -172,8 +152,7 @@ int main(int argc, char** argv) {
   tweetstream::sink::RegisterSinkMetrics(&host, &probe, &metrics);
   control::FlagConfig flag_config({
       .flags_file_suffix = "sink-connector/main.cc",
-      .startup_only = {"control_addr", "control_token_file", "control_tls_cert", "control_tls_key", "metrics_addr",
-                       "keep_control_plane", "log_level"},
+      .startup_only = control::StartupOnlyFlags(),
       .secrets = [] {
         return std::map<std::string, bool>{{"ES_USERNAME", SecretSet("ES_USERNAME")},
                                            {"ES_PASSWORD", SecretSet("ES_PASSWORD")},
@@ -182,14 +161,7 @@ int main(int argc, char** argv) {
       .check = [] { return ConfigFromFlags().status(); },
   });
 
-  control::ConnectorProcessOptions options;
-  options.program = "tweet-sink";
-  options.control.address = absl::GetFlag(FLAGS_control_addr);
-  options.control.tls_cert_file = absl::GetFlag(FLAGS_control_tls_cert);
-  options.control.tls_key_file = absl::GetFlag(FLAGS_control_tls_key);
-  options.control_token_file = absl::GetFlag(FLAGS_control_token_file);
-  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
-  options.keep_control_plane = absl::GetFlag(FLAGS_keep_control_plane);
+  control::ConnectorProcessOptions options = ControlOptionsFromFlags("tweet-sink");
   options.services = [&host, &ledger](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
     services.push_back(std::make_unique<tweetstream::sink::SinkControlService>(&host, ConfigFromFlags, &ledger, auth));

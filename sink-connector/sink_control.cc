@@ -233,12 +233,7 @@ grpc::Status SinkControlService::GetDeadLetterStats(grpc::ServerContext* context
 }
 
 void RegisterSinkMetrics(control::ConnectorHost* host, SinkProbe* probe, common::MetricsRegistry* registry) {
-  struct CounterDef {
-    const char* name;
-    const char* help;
-    int64_t (v1::Counters::*get)() const;
-  };
-  static const CounterDef kCounters[] = {
+  control::RegisterHostMetrics(host, {
       {"tweetstream_sink_consumed", "Records consumed from Kafka.", &v1::Counters::read},
       {"tweetstream_sink_indexed", "Documents written to Elasticsearch (created, updated or already there).",
        &v1::Counters::indexed},
@@ -248,15 +243,7 @@ void RegisterSinkMetrics(control::ConnectorHost* host, SinkProbe* probe, common:
       {"tweetstream_sink_undecodable", "Records that are not a TweetEnvelope.", &v1::Counters::skipped},
       {"tweetstream_sink_retries", "Retries of bulk requests and of single items.", &v1::Counters::retried},
       {"tweetstream_sink_bulk_requests", "Bulk requests answered.", &v1::Counters::requests},
-  };
-  for (const CounterDef& def : kCounters) {
-    auto get = def.get;
-    registry->AddCounterFunction(def.name, def.help, [host, get] { return static_cast<double>((host->Counters().*get)()); });
-  }
-  registry->AddGaugeFunction("tweetstream_connector_up", "1 unless the connector is FAILED.",
-                             [host] { return host->state() == v1::CONNECTOR_STATE_FAILED ? 0.0 : 1.0; });
-  registry->AddGaugeFunction("tweetstream_connector_state", "The connector state (ConnectorState enum number).",
-                             [host] { return static_cast<double>(host->state()); });
+  }, registry);
   registry->AddGaugeFunction("tweetstream_sink_pending_records", "Records consumed and not yet indexed or dead-lettered.",
                              [host] { return static_cast<double>(host->Status(false).sink().pending_records()); });
   registry->AddGaugeFunction("tweetstream_sink_in_flight_bulks", "Bulk requests queued or being sent.",

@@ -15,6 +15,7 @@
 #include "common/secrets.h"
 #include "common/status_macros.h"
 #include "common/control/connector_process.h"
+#include "common/control/control_flags.h"
 #include "source-connector/source_control.h"
 #include "absl/strings/str_cat.h"
 #include "source-connector/source_app.h"
@@ -68,16 +69,7 @@ ABSL_FLAG(int, queue_max_messages, 100000,
           "producer queue bound (records): a full queue slows the reader instead of growing memory");
 ABSL_FLAG(std::vector<std::string>, producer_property, {},
           "extra librdkafka producer properties, comma-separated key=value (idempotence and acks=all stay on)");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warning, error");
-ABSL_FLAG(std::string, control_addr, "127.0.0.1:50051",
-          "gRPC control plane address host:port (ConnectorControl, SourceControl, health, reflection); empty = none");
-ABSL_FLAG(std::string, control_token_file, "",
-          "file holding the bearer token every control call must carry (empty = no token needed)");
-ABSL_FLAG(std::string, control_tls_cert, "", "PEM certificate for TLS on the control plane (with --control-tls-key)");
-ABSL_FLAG(std::string, control_tls_key, "", "PEM private key for TLS on the control plane");
-ABSL_FLAG(std::string, metrics_addr, "127.0.0.1:9401", "Prometheus endpoint address host:port (GET /metrics); empty = none");
-ABSL_FLAG(bool, keep_control_plane, false,
-          "stay up (STOPPED or FAILED, control plane serving) when the data plane ends, until SIGTERM/SIGINT");
+TWEETSTREAM_CONTROL_FLAGS("127.0.0.1:50051", "127.0.0.1:9401");
 
 namespace {
 
@@ -151,23 +143,10 @@ bool TokenSet() {
 
 int main(int argc, char** argv) {
   namespace control = tweetstream::control;
-  using tweetstream::common::LogLevel;
   absl::SetProgramUsageMessage(
       "tweet-source --mode=replay --replay-file=PATH | --mode=search --query=Q  (X_BEARER_TOKEN in the environment)\n"
       "Every flag can also be set as TWEET_SOURCE_<FLAG> in the environment, e.g. TWEET_SOURCE_TOPIC.");
-  if (absl::Status s = tweetstream::common::ApplyEnvironmentToFlags("TWEET_SOURCE"); !s.ok()) {
-    std::fprintf(stderr, "tweet-source: %s\n", std::string(s.message()).c_str());
-    return 2;
-  }
-  std::vector<std::string> args;
-  std::vector<char*> normalized = tweetstream::common::NormalizeFlagNames(argc, argv, &args);
-  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
-  LogLevel level;
-  if (!tweetstream::common::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    std::fprintf(stderr, "tweet-source: log-level: unknown level\n");
-    return 2;
-  }
-  tweetstream::common::SetMinLogLevel(level);
+  if (int code = control::ParseFlagsAndEnvironment("tweet-source", "TWEET_SOURCE", "source-connector/main.cc", argc, argv); code != 0) return code;
 
   auto config = ConfigFromFlags();
   if (!config.ok()) {
@@ -190,20 +169,12 @@ int main(int argc, char** argv) {
   tweetstream::source::RegisterSourceMetrics(&host, &metrics);
   control::FlagConfig flag_config({
       .flags_file_suffix = "source-connector/main.cc",
-      .startup_only = {"control_addr", "control_token_file", "control_tls_cert", "control_tls_key", "metrics_addr",
-                       "keep_control_plane", "log_level"},
+      .startup_only = control::StartupOnlyFlags(),
       .secrets = [] { return std::map<std::string, bool>{{"X_BEARER_TOKEN", TokenSet()}}; },
       .check = [] { return ConfigFromFlags().status(); },
   });
 
-  control::ConnectorProcessOptions options;
-  options.program = "tweet-source";
-  options.control.address = absl::GetFlag(FLAGS_control_addr);
-  options.control.tls_cert_file = absl::GetFlag(FLAGS_control_tls_cert);
-  options.control.tls_key_file = absl::GetFlag(FLAGS_control_tls_key);
-  options.control_token_file = absl::GetFlag(FLAGS_control_token_file);
-  options.metrics_addr = absl::GetFlag(FLAGS_metrics_addr);
-  options.keep_control_plane = absl::GetFlag(FLAGS_keep_control_plane);
+  control::ConnectorProcessOptions options = ControlOptionsFromFlags("tweet-source");
   options.services = [&host](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
     services.push_back(std::make_unique<tweetstream::source::SourceControlService>(&host, ConfigFromFlags, auth));

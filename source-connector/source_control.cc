@@ -182,27 +182,14 @@ grpc::Status SourceControlService::ResetCursor(grpc::ServerContext* context, con
 }
 
 void RegisterSourceMetrics(control::ConnectorHost* host, common::MetricsRegistry* registry) {
-  struct CounterDef {
-    const char* name;
-    const char* help;
-    int64_t (v1::Counters::*get)() const;
-  };
-  static const CounterDef kCounters[] = {
+  control::RegisterHostMetrics(host, {
       {"tweetstream_source_read", "Tweets read (API pages, stream lines, files, generator).", &v1::Counters::read},
       {"tweetstream_source_delivered", "Tweets whose delivery Kafka confirmed.", &v1::Counters::produced},
       {"tweetstream_source_delivery_failed", "Tweets whose delivery failed for good.", &v1::Counters::failed},
       {"tweetstream_source_skipped", "Records that could not be mapped (malformed, no id or text).",
        &v1::Counters::skipped},
       {"tweetstream_source_requests", "X API requests sent.", &v1::Counters::requests},
-  };
-  for (const CounterDef& def : kCounters) {
-    auto get = def.get;
-    registry->AddCounterFunction(def.name, def.help, [host, get] { return static_cast<double>((host->Counters().*get)()); });
-  }
-  registry->AddGaugeFunction("tweetstream_connector_up", "1 unless the connector is FAILED.",
-                             [host] { return host->state() == v1::CONNECTOR_STATE_FAILED ? 0.0 : 1.0; });
-  registry->AddGaugeFunction("tweetstream_connector_state", "The connector state (ConnectorState enum number).",
-                             [host] { return static_cast<double>(host->state()); });
+  }, registry);
   registry->AddGaugeFunction("tweetstream_source_rate_limit_remaining",
                              "Requests the X API's current rate-limit window still allows (-1 = unknown).",
                              [host] { return static_cast<double>(host->Status(false).source().rate_limit().remaining()); });

@@ -61,16 +61,20 @@ void ConnectorHost::SetState(v1::ConnectorState state, const std::string& cause)
   ++generation_;
 }
 
-void ConnectorHost::NotifyListeners(v1::ConnectorState state) {
+void ConnectorHost::NotifyListeners() {
+  absl::MutexLock notify(&notify_mu_);
   std::vector<std::function<void(v1::ConnectorState)>> listeners;
+  v1::ConnectorState state;
   {
     absl::MutexLock lock(&mu_);
     listeners = listeners_;
+    state = state_;
   }
   for (const auto& listener : listeners) listener(state);
 }
 
 void ConnectorHost::AddStateListener(std::function<void(v1::ConnectorState)> listener) {
+  absl::MutexLock notify(&notify_mu_);
   v1::ConnectorState now;
   {
     absl::MutexLock lock(&mu_);
@@ -82,6 +86,10 @@ void ConnectorHost::AddStateListener(std::function<void(v1::ConnectorState)> lis
 
 absl::Status ConnectorHost::Start() {
   absl::MutexLock op(&op_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (plane_ != nullptr) return absl::FailedPreconditionError("the connector already runs: use Restart");
+  }
   return StartLocked();
 }
 
@@ -99,7 +107,7 @@ absl::Status ConnectorHost::StartLocked() {
       finished_ = true;
       result_ = plane.status();
     }
-    NotifyListeners(v1::CONNECTOR_STATE_FAILED);
+    NotifyListeners();
     return plane.status();
   }
   DataPlane* raw = plane->get();
@@ -112,12 +120,11 @@ absl::Status ConnectorHost::StartLocked() {
     SetState(v1::CONNECTOR_STATE_RUNNING, "");
   }
   thread_ = std::thread([this, raw] { OnRunEnded(raw, raw->Run()); });
-  NotifyListeners(v1::CONNECTOR_STATE_RUNNING);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
 void ConnectorHost::OnRunEnded(DataPlane* plane, const absl::Status& result) {
-  v1::ConnectorState state;
   {
     absl::MutexLock lock(&mu_);
     if (plane_.get() != plane) return;
@@ -126,9 +133,8 @@ void ConnectorHost::OnRunEnded(DataPlane* plane, const absl::Status& result) {
     result_ = result;
     if (result.ok()) SetState(v1::CONNECTOR_STATE_STOPPED, "");
     else SetState(v1::CONNECTOR_STATE_FAILED, std::string(result.message()));
-    state = state_;
   }
-  NotifyListeners(state);
+  NotifyListeners();
 }
 
 void ConnectorHost::Retire(DataPlane* plane) {
@@ -168,7 +174,7 @@ absl::Status ConnectorHost::Pause() {
     plane_->SetPaused(true);
     SetState(v1::CONNECTOR_STATE_PAUSED, "");
   }
-  NotifyListeners(v1::CONNECTOR_STATE_PAUSED);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
@@ -184,7 +190,7 @@ absl::Status ConnectorHost::Resume() {
     plane_->SetPaused(false);
     SetState(v1::CONNECTOR_STATE_RUNNING, "");
   }
-  NotifyListeners(v1::CONNECTOR_STATE_RUNNING);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
@@ -196,7 +202,7 @@ absl::Status ConnectorHost::Stop() {
     if (state_ == v1::CONNECTOR_STATE_STOPPED) return absl::OkStatus();
     SetState(v1::CONNECTOR_STATE_STOPPED, "");
   }
-  NotifyListeners(v1::CONNECTOR_STATE_STOPPED);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
@@ -206,7 +212,7 @@ absl::Status ConnectorHost::Restart() {
     absl::MutexLock lock(&mu_);
     SetState(v1::CONNECTOR_STATE_RESTARTING, "");
   }
-  NotifyListeners(v1::CONNECTOR_STATE_RESTARTING);
+  NotifyListeners();
   StopLocked();
   return StartLocked();
 }

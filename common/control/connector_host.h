@@ -56,7 +56,8 @@ class ConnectorHost {
   ConnectorHost(ConnectorHostOptions options, Factory factory);
   ~ConnectorHost();  // stops the data plane
 
-  // Builds the first data plane and starts it. A factory error leaves the host FAILED and is returned.
+  // Builds the first data plane and starts it. A factory error leaves the host FAILED and is returned;
+  // FAILED_PRECONDITION when a data plane already runs (use Restart).
   absl::Status Start();
   // FAILED_PRECONDITION unless RUNNING / PAUSED.
   absl::Status Pause();
@@ -75,11 +76,12 @@ class ConnectorHost {
   // Increases on every state change; WaitForChange() blocks (bounded) until it differs from `seen`.
   uint64_t generation() const;
   uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;
-  // Called (outside the host's locks) on every state change.
+  // Called (outside the host's state lock, one notification at a time) on every state change, with
+  // the state current at the time of the call; at registration with the current state.
   void AddStateListener(std::function<void(v1::ConnectorState)> listener);
 
-  // True once the data plane ended by itself (not through Stop/Restart); `result` = what Run()
-  // returned. Cleared by Restart().
+  // True once the data plane ended by itself (not through Stop/Restart), or a Start/Restart could not
+  // build one; `result` = what Run() (or the factory) returned. Cleared by a successful (re)start.
   bool Finished(absl::Status* result = nullptr) const;
 
  private:
@@ -87,7 +89,9 @@ class ConnectorHost {
   absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   void StopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(op_mu_);
   void OnRunEnded(DataPlane* plane, const absl::Status& result);
-  void NotifyListeners(v1::ConnectorState state);
+  // Tells every listener the state as it is now. Serialized, and each call reads the state afresh, so
+  // the last state a listener hears is always the current one, whatever order changes race in.
+  void NotifyListeners();
   // Adds a finished plane's counters and errors to the process totals.
   void Retire(DataPlane* plane) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -95,7 +99,8 @@ class ConnectorHost {
   const Factory factory_;
   const absl::Time started_;
 
-  absl::Mutex op_mu_;  // serializes Start/Pause/Resume/Stop/Restart
+  absl::Mutex op_mu_;      // serializes Start/Pause/Resume/Stop/Restart
+  absl::Mutex notify_mu_;  // serializes listener notifications
   std::thread thread_ ABSL_GUARDED_BY(op_mu_);
 
   mutable absl::Mutex mu_;

@@ -2,11 +2,17 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/time/time.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/flags/reflection.h"
+#include "common/env_flags.h"
 #include "common/logging.h"
 #include "common/metrics_http.h"
 
@@ -18,6 +24,30 @@ std::atomic<bool> g_stop_requested{false};
 void OnSignal(int) { g_stop_requested.store(true); }  // an atomic store: async-signal-safe
 
 }  // namespace
+
+int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, const char* flags_file_suffix, int argc,
+                             char** argv) {
+  absl::FlagsUsageConfig usage;
+  const std::string suffix = flags_file_suffix;
+  usage.contains_help_flags = [suffix](absl::string_view file) { return absl::EndsWith(file, suffix); };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  if (absl::Status s = common::ApplyEnvironmentToFlags(env_prefix); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program, std::string(s.message()).c_str());
+    return 2;
+  }
+  std::vector<std::string> storage;
+  std::vector<char*> normalized = common::NormalizeFlagNames(argc, argv, &storage);
+  absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("log_level");
+  common::LogLevel level;
+  if (flag == nullptr || !common::ParseLogLevel(flag->CurrentValue(), &level)) {
+    std::fprintf(stderr, "%s: log-level: unknown level (debug, info, warning, error)\n", program);
+    return 2;
+  }
+  common::SetMinLogLevel(level);
+  return 0;
+}
 
 int RunConnectorProcess(const ConnectorProcessOptions& options, ConnectorHost* host, FlagConfig* config,
                         common::MetricsRegistry* metrics) {

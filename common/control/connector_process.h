@@ -35,6 +35,13 @@ struct ConnectorProcessOptions {
   std::function<void()> summary;
 };
 
+// Applies the environment twins (`env_prefix`, e.g. "TWEET_SINK"), parses the command line (dashes
+// in flag names accepted) and sets the log level from --log-level. --help lists the flags defined in
+// the file ending with `flags_file_suffix` (the binary's main.cc). 0 to go on; otherwise the exit
+// code (2) after printing why.
+int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, const char* flags_file_suffix, int argc,
+                             char** argv);
+
 int RunConnectorProcess(const ConnectorProcessOptions& options, ConnectorHost* host, FlagConfig* config,
                         common::MetricsRegistry* metrics);
 

@@ -61,7 +61,7 @@ grpc::Status ControlAuth::Check(const grpc::ServerContext* context) const {
 
 #define TS_CONTROL_AUTH(context)                          \
   do {                                                    \
-    grpc::Status auth_status = auth_->Check(context);     \
+    grpc::Status auth_status = auth_ != nullptr ? auth_->Check(context) : grpc::Status::OK; \
     if (!auth_status.ok()) return auth_status;            \
   } while (false)
 
@@ -174,6 +174,18 @@ grpc::Status ConnectorControlService::GetMetrics(grpc::ServerContext* context, c
   return grpc::Status::OK;
 }
 
+void RegisterHostMetrics(ConnectorHost* host, const std::vector<HostCounterMetric>& counters,
+                         common::MetricsRegistry* registry) {
+  for (const HostCounterMetric& def : counters) {
+    auto get = def.get;
+    registry->AddCounterFunction(def.name, def.help, [host, get] { return static_cast<double>((host->Counters().*get)()); });
+  }
+  registry->AddGaugeFunction("tweetstream_connector_up", "1 unless the connector is FAILED.",
+                             [host] { return host->state() == v1::CONNECTOR_STATE_FAILED ? 0.0 : 1.0; });
+  registry->AddGaugeFunction("tweetstream_connector_state", "The connector state (ConnectorState enum number).",
+                             [host] { return static_cast<double>(host->state()); });
+}
+
 // The health service's serving status follows the connector's state; the listener may outlive the
 // server (the host keeps it), so it reaches the server through this shared, clearable pointer.
 struct ControlServer::Health {
@@ -210,6 +222,8 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Contro
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // No SO_REUSEPORT: a second connector on a taken port must fail, not share the port's calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   for (grpc::Service* service : extra_services) builder.RegisterService(service);
@@ -228,8 +242,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Contro
     if (auto health = weak.lock()) health->Set(state != v1::CONNECTOR_STATE_FAILED);
   });
   TS_LOG(INFO) << "control plane listening on " << options.address << " (port " << server->port_ << ", "
-               << (options.tls_cert_file.empty() ? "plaintext" : "TLS") << ", "
-               << (auth == nullptr ? "open" : "token checked if configured") << ")";
+               << (options.tls_cert_file.empty() ? "plaintext" : "TLS") << ")";
   return server;
 }
 

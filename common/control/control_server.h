@@ -71,6 +71,19 @@ class ConnectorControlService final : public v1::ConnectorControl::Service {
   std::atomic<bool> shutting_down_{false};
 };
 
+// One of the host's counters as a Prometheus counter (read at scrape time, so /metrics and
+// GetStatus always agree).
+struct HostCounterMetric {
+  const char* name;
+  const char* help;
+  int64_t (v1::Counters::*get)() const;
+};
+
+// Registers `counters` and the gauges every connector has (tweetstream_connector_up: 0 while FAILED;
+// tweetstream_connector_state: the ConnectorState number).
+void RegisterHostMetrics(ConnectorHost* host, const std::vector<HostCounterMetric>& counters,
+                         common::MetricsRegistry* registry);
+
 struct ControlServerOptions {
   std::string address = "127.0.0.1:50051";  // host:port; port 0 = any free port
   std::string token;                         // empty = no authentication

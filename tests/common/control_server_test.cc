@@ -402,7 +402,7 @@ TEST_F(ControlServerTest, ServerShutsDownWithAWatchOpen) {
 // tweet-source/tweet-sink of the same user) binds a control address already in use and the kernel
 // spreads connections over both, instead of the documented UNAVAILABLE naming the address. Enable once
 // Start() sets builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0).
-TEST_F(ControlServerTest, DISABLED_AnAddressInUseIsUnavailable) {
+TEST_F(ControlServerTest, AnAddressInUseIsUnavailable) {
   StartServer();
   ControlAuth open("");
   ControlServerOptions options;

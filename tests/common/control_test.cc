@@ -678,14 +678,11 @@ TEST(ConnectorHostTest, ListenersHearEveryChange) {
   EXPECT_EQ(early.WaitForCount(early_expected.size()), early_expected);
 }
 
-// KNOWN BUG (reported to the lead, common/control/connector_host.cc): NotifyListeners() runs outside
-// mu_ with the state captured earlier, from whichever thread made the change, so an operation's
-// notification and the data plane thread's can arrive in the opposite order of the changes. Here
-// PAUSED is set first and FAILED second, but the listeners hear FAILED, then PAUSED: the last word a
-// listener gets is PAUSED while the host is FAILED (ControlServer's health listener would then say
-// SERVING for a FAILED connector until the next change). A listener that blocks on PAUSED makes the
-// interleaving deterministic. Enable once fixed (e.g. deliver notifications in generation order).
-TEST(ConnectorHostTest, DISABLED_ListenersEndOnTheCurrentState) {
+// Notifications race: an operation's and the data plane thread's. Here PAUSED is set first and
+// FAILED second while the PAUSED notification is still being delivered (a listener blocks on it): the
+// last word every listener gets must be the current state, FAILED (the health listener must never be
+// left saying SERVING for a FAILED connector).
+TEST(ConnectorHostTest, ListenersEndOnTheCurrentState) {
   FakeFactory factory;
   ConnectorHost host(TestOptions(), factory.factory());
   ASSERT_TRUE(host.Start().ok());
