@@ -397,11 +397,9 @@ TEST_F(ControlServerTest, ServerShutsDownWithAWatchOpen) {
   (void)reader->Finish();
 }
 
-// KNOWN BUG (reported to the lead, common/control/control_server.cc, ControlServer::Start): gRPC sets
-// SO_REUSEPORT on its listeners by default (GRPC_ARG_ALLOW_REUSEPORT), so a second server (or a second
-// tweet-source/tweet-sink of the same user) binds a control address already in use and the kernel
-// spreads connections over both, instead of the documented UNAVAILABLE naming the address. Enable once
-// Start() sets builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0).
+// gRPC sets SO_REUSEPORT on its listeners by default; without turning it off a second connector
+// would bind a control address already in use and the kernel would spread calls over both. A taken
+// address must be UNAVAILABLE, naming it.
 TEST_F(ControlServerTest, AnAddressInUseIsUnavailable) {
   StartServer();
   ControlAuth open("");
