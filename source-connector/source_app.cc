@@ -1,7 +1,12 @@
 #include "source-connector/source_app.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -165,36 +170,46 @@ absl::Status SourceApp::Run(SourceSummary* summary) {
 }
 
 absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
-                                   ParsedResponse* parsed_out) {
+                                   BodyOutcome* outcome) {
+  const absl::Status encoded = encoder_.Encode(body, context, &encoded_);
+  return ProduceEncoded(encoded, context.origin, encoded_, summary, outcome);
+}
+
+absl::Status SourceApp::ProduceEncoded(const absl::Status& encoded, absl::string_view origin,
+                                       const EncodedResponse& response, SourceSummary* summary,
+                                       BodyOutcome* outcome) {
   ++summary->bodies;
-  auto parsed = ParseXResponse(body, context);
-  if (!parsed.ok()) {
+  if (outcome != nullptr) *outcome = BodyOutcome{};
+  if (!encoded.ok()) {
     ++summary->skipped;
-    TS_LOG(WARNING) << "skipped " << context.origin << ": " << parsed.status().message();
+    TS_LOG(WARNING) << "skipped " << origin << ": " << encoded.message();
     return absl::OkStatus();
   }
-  for (const SkippedRecord& skipped : parsed->skipped) {
+  for (const SkippedRecord& skipped : response.skipped) {
     ++summary->skipped;
-    TS_LOG(WARNING) << "skipped " << context.origin << " " << skipped.where << ": " << skipped.reason;
+    TS_LOG(WARNING) << "skipped " << origin << " " << skipped.where << ": " << skipped.reason;
   }
-  if (!parsed->problems.empty()) {
+  if (!response.problems.empty()) {
     // One line per body, by problem type (the URI's last segment: the host part changed over time).
     std::map<std::string, int> by_type;
-    for (const ApiProblem& problem : parsed->problems) {
+    for (const ApiProblem& problem : response.problems) {
       ++summary->api_problems;
       const size_t slash = problem.type.rfind('/');
       ++by_type[slash == std::string::npos ? problem.type : problem.type.substr(slash + 1)];
-      TS_LOG(DEBUG) << "API partial error in " << context.origin << ": " << problem.title << " " << problem.detail;
+      TS_LOG(DEBUG) << "API partial error in " << origin << ": " << problem.title << " " << problem.detail;
     }
     std::string types;
     for (const auto& [type, n] : by_type) absl::StrAppend(&types, types.empty() ? "" : ", ", type.empty() ? "untyped" : type, " x", n);
-    TS_LOG(INFO) << context.origin << ": " << parsed->problems.size() << " partial error(s) from the API (" << types << ")";
+    TS_LOG(INFO) << origin << ": " << response.problems.size() << " partial error(s) from the API (" << types << ")";
   }
-  for (const auto& envelope : parsed->envelopes) {
+  if (outcome != nullptr) outcome->meta = response.meta;
+  for (const EncodedTweet& tweet : response.tweets) {
     common::ProducerRecord record;
     record.topic = config_.topic;
-    record.key = envelope.tweet().id();
-    record.value = envelope.SerializeAsString();
+    record.key = tweet.id;
+    // A copy, on purpose: the encoder's buffer stays with `response` and is reused for a later body
+    // (no growth from empty per tweet on the mapping side; the copy is one exact-size allocation).
+    record.value = tweet.value;
     // Consumers that are not ours can tell what the bytes are without out-of-band knowledge.
     record.headers = {{"content-type", "application/x-protobuf"},
                       {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
@@ -208,10 +223,13 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
     }
     TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
     ++summary->tweets;
+    if (outcome != nullptr) {
+      ++outcome->tweets;
+      if (IdLess(outcome->newest_id, tweet.id)) outcome->newest_id = tweet.id;
+    }
     Pace(*summary);
   }
   producer_->Poll(std::chrono::milliseconds(0));  // serve delivery reports as we go
-  if (parsed_out != nullptr) *parsed_out = std::move(*parsed);
   return absl::OkStatus();
 }
 
@@ -242,19 +260,131 @@ void SourceApp::Pace(const SourceSummary& summary) {
   clock_->SleepUntil(paced_since_ + absl::Seconds(static_cast<double>(paced_count_) / config_.rate), &stop_);
 }
 
+namespace {
+
+// Replay's mapping thread: reads the files and encodes their bodies a few bodies ahead of the thread
+// that produces them, so that the JSON -> Protobuf work runs beside the producing (and beside
+// librdkafka's compression). Bodies come out in file order. Memory is bounded: at most `depth`
+// encoded bodies wait, plus the one being encoded and the one being produced, plus the current file.
+// The thread stops between two bodies once `stop` is set or the mapper is destroyed; the destructor
+// joins it, so a stop or an error of the producing side ends it promptly.
+class ReplayMapper {
+ public:
+  struct Body {
+    absl::Status encoded;  // the encoder's status for this body
+    std::string origin;    // "path" or "path:line"
+    EncodedResponse response;
+  };
+
+  ReplayMapper(std::vector<std::string> files, bool loop, std::string connector, const std::atomic<bool>* stop,
+               size_t depth)
+      : files_(std::move(files)), loop_(loop), connector_(std::move(connector)), stop_(stop), depth_(depth) {
+    thread_ = std::thread([this] { Map(); });
+  }
+  ~ReplayMapper() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ReplayMapper(const ReplayMapper&) = delete;
+  ReplayMapper& operator=(const ReplayMapper&) = delete;
+
+  // Blocks until the next body is encoded. nullptr at the end of the input, or once the mapping
+  // thread saw the stop flag; then `*end` is OK or why reading failed (e.g. NOT_FOUND for a file).
+  std::unique_ptr<Body> Next(absl::Status* end) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !ready_.empty() || done_; });
+    if (ready_.empty()) {
+      *end = end_status_;
+      return nullptr;
+    }
+    std::unique_ptr<Body> body = std::move(ready_.front());
+    ready_.pop_front();
+    lock.unlock();
+    cv_.notify_all();
+    return body;
+  }
+  // Gives back a body Next() returned, to reuse its memory.
+  void Recycle(std::unique_ptr<Body> body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(body));
+  }
+
+ private:
+  void Map() {
+    pthread_setname_np(pthread_self(), "replay-mapper");  // <= 15 characters; shows in top and perf
+    absl::Status status = MapAll();
+    std::lock_guard<std::mutex> lock(mu_);
+    end_status_ = std::move(status);
+    done_ = true;
+    cv_.notify_all();
+  }
+  bool Stopped() const { return stop_->load(); }
+  absl::Status MapAll() {
+    XResponseEncoder encoder;
+    do {
+      for (const std::string& path : files_) {
+        if (Stopped()) return absl::OkStatus();
+        TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
+        for (ReplayBody& replay_body : file.bodies) {
+          std::unique_ptr<Body> body;
+          {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [this] { return ready_.size() < depth_ || cancelled_; });
+            if (cancelled_) return absl::OkStatus();
+            if (!free_.empty()) {
+              body = std::move(free_.back());
+              free_.pop_back();
+            }
+          }
+          if (Stopped()) return absl::OkStatus();
+          if (body == nullptr) body = std::make_unique<Body>();
+          const MappingContext context{connector_, "replay", replay_body.where, "", absl::Now()};
+          body->encoded = encoder.Encode(replay_body.body, context, &body->response);
+          body->origin = std::move(replay_body.where);
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            ready_.push_back(std::move(body));
+          }
+          cv_.notify_all();
+        }
+      }
+    } while (loop_ && !Stopped());
+    return absl::OkStatus();
+  }
+
+  const std::vector<std::string> files_;
+  const bool loop_;
+  const std::string connector_;
+  const std::atomic<bool>* const stop_;
+  const size_t depth_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Body>> ready_;  // encoded, in file order
+  std::vector<std::unique_ptr<Body>> free_;  // produced, memory to reuse
+  bool done_ = false;
+  bool cancelled_ = false;
+  absl::Status end_status_;
+  std::thread thread_;  // last: started once everything above is constructed
+};
+
+}  // namespace
+
 absl::Status SourceApp::RunReplay(SourceSummary* summary) {
   TS_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandReplayPaths(config_.replay_files));
-  do {
-    for (const std::string& path : files) {
-      if (stop_.load()) break;
-      TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
-      for (const ReplayBody& body : file.bodies) {
-        if (stop_.load()) break;
-        MappingContext context{config_.name, "replay", body.where, "", absl::Now()};
-        TS_RETURN_IF_ERROR(HandleBody(body.body, context, summary));
-      }
-    }
-  } while (config_.loop && !stop_.load());
+  // 4 bodies ahead: enough to ride over a slow produce (a full queue) without holding much memory
+  // (a search page of 100 tweets is ~200 KB encoded).
+  ReplayMapper mapper(std::move(files), config_.loop, config_.name, &stop_, /*depth=*/4);
+  while (!stop_.load()) {
+    absl::Status end;
+    std::unique_ptr<ReplayMapper::Body> body = mapper.Next(&end);
+    if (body == nullptr) return end;
+    TS_RETURN_IF_ERROR(ProduceEncoded(body->encoded, body->origin, body->response, summary, nullptr));
+    mapper.Recycle(std::move(body));
+  }
   return absl::OkStatus();
 }
 
@@ -328,15 +458,15 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
     transient_backoff = absl::Seconds(1);
     if (status_.state() == "DEGRADED") status_.SetState("RUNNING");
     MappingContext context{config_.name, "search", "/2/tweets/search/recent", config_.query, absl::Now()};
-    ParsedResponse parsed;
-    TS_RETURN_IF_ERROR(HandleBody(response->body, context, summary, &parsed));
-    if (page == 1) newest_of_poll = parsed.meta.newest_id;
-    TS_LOG(INFO) << "search page " << page << ": " << parsed.envelopes.size() << " tweets"
-                 << (parsed.meta.next_token.empty() ? " (last page)" : "");
+    BodyOutcome outcome;
+    TS_RETURN_IF_ERROR(HandleBody(response->body, context, summary, &outcome));
+    if (page == 1) newest_of_poll = outcome.meta.newest_id;
+    TS_LOG(INFO) << "search page " << page << ": " << outcome.tweets << " tweets"
+                 << (outcome.meta.next_token.empty() ? " (last page)" : "");
     PublishStatus(*summary);
-    if (parsed.meta.next_token.empty()) break;
+    if (outcome.meta.next_token.empty()) break;
     if (config_.max_pages > 0 && page >= config_.max_pages) break;
-    request.next_token = parsed.meta.next_token;
+    request.next_token = outcome.meta.next_token;
     ++page;
   }
   if (stop_.load()) return absl::OkStatus();  // an interrupted poll never advances the cursor
@@ -392,11 +522,9 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
       [&](absl::string_view line, absl::string_view where) {
         if (!handled.ok()) return;
         MappingContext context{config_.name, "stream", std::string(where), "", absl::Now()};
-        ParsedResponse parsed;
-        handled = HandleBody(line, context, summary, &parsed);
-        for (const auto& envelope : parsed.envelopes) {
-          if (IdLess(newest, envelope.tweet().id())) newest = envelope.tweet().id();
-        }
+        BodyOutcome outcome;
+        handled = HandleBody(line, context, summary, &outcome);
+        if (IdLess(newest, outcome.newest_id)) newest = outcome.newest_id;
         if (handled.ok() && absl::Now() - last_cursor > absl::Seconds(5)) {
           handled = save_cursor();
           last_cursor = absl::Now();

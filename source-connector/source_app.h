@@ -5,6 +5,10 @@
 // Lifecycle: Create() (validates, connects, ensures the topic) -> Run() on one thread until the
 // input is exhausted or RequestStop() is called from any thread (e.g. a signal handler's watcher)
 // -> the summary. Run() flushes the producer with a deadline before it returns.
+//
+// Threads: Run() maps and produces on the calling thread, except in replay mode, where one mapping
+// thread (owned by Run(), joined before it returns) encodes the next few bodies while the calling
+// thread produces the current one; records still go out in file order.
 
 #include <atomic>
 #include <chrono>
@@ -82,6 +86,13 @@ struct SourceConfig {
   absl::Status Validate() const;
 };
 
+// What one response body yielded, for the callers that need more than the produced records.
+struct BodyOutcome {
+  PageMeta meta;          // the body's `meta` (search pages)
+  int64_t tweets = 0;     // records produced from this body
+  std::string newest_id;  // the highest tweet id among them (empty when none)
+};
+
 struct SourceSummary {
   int64_t bodies = 0;           // response bodies (pages, lookups, stream lines) read
   int64_t tweets = 0;           // tweets mapped
@@ -136,9 +147,14 @@ class SourceApp {
   absl::Status RunSearch(SourceSummary* summary);
   absl::Status RunStream(SourceSummary* summary);
   absl::Status RunSynthetic(SourceSummary* summary);
-  // Maps one body and produces its tweets.
+  // Maps one body (encoder_) and produces its tweets; `outcome` (optional) gets its meta and ids.
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
-                          ParsedResponse* parsed_out = nullptr);
+                          BodyOutcome* outcome = nullptr);
+  // The producing half of HandleBody, for a body already encoded (possibly on another thread):
+  // `encoded` is the encoder's status for it. Counts it, logs its skipped records and partial errors,
+  // produces its tweets (copies of their values: `response` keeps its buffers for reuse).
+  absl::Status ProduceEncoded(const absl::Status& encoded, absl::string_view origin, const EncodedResponse& response,
+                              SourceSummary* summary, BodyOutcome* outcome);
 
   SourceConfig config_;
   std::unique_ptr<common::Producer> producer_;
@@ -149,6 +165,9 @@ class SourceApp {
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};
   common::Histogram* produce_seconds_ = nullptr;
+  // HandleBody's encoder and its last body's records (kept to reuse their memory); Run()'s thread only.
+  XResponseEncoder encoder_;
+  EncodedResponse encoded_;
   // Blocks while paused (serving delivery reports), until resumed or stopped.
   void WaitWhilePaused();
   absl::Time paced_since_ = absl::InfinitePast();

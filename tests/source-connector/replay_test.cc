@@ -1,7 +1,10 @@
 // --mode=replay: recorded files split into bodies with their line numbers, keep-alives skipped, the
 // rate held (on a fake clock), bad bodies reported and skipped while the rest flows.
 
+#include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -78,6 +81,90 @@ TEST(ReplayModeTest, ABadBodyIsSkippedWithItsLineAndTheRestFlows) {
   EXPECT_EQ(summary.skipped, 1);
   EXPECT_EQ(summary.delivered, 7);
 }
+
+
+// Takes records like FakeProducer; when the `at`-th record arrives it calls `on_record` (on Run()'s
+// thread) and, when `fail` is set, refuses that record.
+class TrippingProducer : public FakeProducer {
+ public:
+  TrippingProducer(Shared* shared, size_t at, bool fail, std::function<void()> on_record)
+      : FakeProducer(shared), shared_(shared), at_(at), fail_(fail), on_record_(std::move(on_record)) {}
+  absl::Status Produce(common::ProducerRecord record) override {
+    if (shared_->records.size() + 1 == at_) {
+      on_record_();
+      if (fail_) return absl::UnavailableError("produce refused by the test");
+    }
+    return FakeProducer::Produce(std::move(record));
+  }
+
+ private:
+  Shared* shared_;
+  size_t at_;
+  bool fail_;
+  std::function<void()> on_record_;
+};
+
+// The keys of one pass over the project's samples, in replay order.
+std::vector<std::string> OnePassKeys() {
+  FakeProducer::Shared produced;
+  source::SourceConfig config;
+  config.mode = "replay";
+  config.replay_files = {SourceDir() + "/samples"};
+  auto http = common::CurlHttpClient::Create();
+  auto app = source::SourceApp::CreateWith(config, std::make_unique<FakeProducer>(&produced), std::move(*http));
+  source::SourceSummary summary;
+  EXPECT_TRUE(app.ok() && (*app)->Run(&summary).ok());
+  std::vector<std::string> keys;
+  for (const auto& record : produced.records) keys.push_back(record.key);
+  return keys;
+}
+
+// A stop (or a producer error) in the middle of an endless replay: Run() returns promptly, and what
+// was produced is a prefix of the replay order with no gap (the mapping thread runs ahead of the
+// producing, never around it).
+void StopInTheMiddle(bool fail) {
+  const std::vector<std::string> pass = OnePassKeys();
+  ASSERT_EQ(pass.size(), 70u);
+  FakeProducer::Shared produced;
+  source::SourceConfig config;
+  config.mode = "replay";
+  config.replay_files = {SourceDir() + "/samples"};
+  config.loop = true;  // never ends by itself
+  source::SourceApp* app_ptr = nullptr;
+  std::chrono::steady_clock::time_point tripped;
+  constexpr size_t kAt = 5000;  // ~71 passes over the samples
+  auto producer = std::make_unique<TrippingProducer>(&produced, kAt, fail, [&] {
+    tripped = std::chrono::steady_clock::now();
+    app_ptr->RequestStop();
+  });
+  auto http = common::CurlHttpClient::Create();
+  ASSERT_TRUE(http.ok());
+  auto app = source::SourceApp::CreateWith(config, std::move(producer), std::move(*http));
+  ASSERT_TRUE(app.ok());
+  app_ptr = app->get();
+  source::SourceSummary summary;
+  const absl::Status status = (*app)->Run(&summary);
+  const auto returned = std::chrono::steady_clock::now();
+  if (fail) {
+    EXPECT_TRUE(absl::IsUnavailable(status)) << status;
+    EXPECT_EQ(produced.records.size(), kAt - 1);  // everything before the refused record
+  } else {
+    ASSERT_TRUE(status.ok()) << status;
+    // The stop takes effect after the current body: at most one search page (20 tweets) more.
+    EXPECT_GE(produced.records.size(), kAt);
+    EXPECT_LE(produced.records.size(), kAt + 20);
+    EXPECT_EQ(summary.delivered, static_cast<int64_t>(produced.records.size()));
+  }
+  EXPECT_EQ(summary.tweets, static_cast<int64_t>(produced.records.size()));
+  for (size_t i = 0; i < produced.records.size(); ++i) {
+    ASSERT_EQ(produced.records[i].key, pass[i % pass.size()]) << "record " << i;
+  }
+  EXPECT_LT(returned - tripped, std::chrono::seconds(2));
+}
+
+TEST(ReplayModeTest, AStopInALongReplayDeliversAPrefixAndReturnsPromptly) { StopInTheMiddle(/*fail=*/false); }
+
+TEST(ReplayModeTest, AProducerErrorInALongReplayStopsTheMappingAndKeepsAPrefix) { StopInTheMiddle(/*fail=*/true); }
 
 }  // namespace
 }  // namespace tweetstream::testing
