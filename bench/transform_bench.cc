@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<ReplayBody> bodies;
+  std::vector<tweetstream::source::ReplayFile> read;  // owns the bytes the bodies point into
   int64_t input_bytes = 0;
   for (const std::string& path : *files) {
     auto file = tweetstream::source::ReadReplayFile(path);
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
       input_bytes += static_cast<int64_t>(body.body.size());
       bodies.push_back(std::move(body));
     }
+    read.push_back(std::move(*file));
   }
   std::printf("transform input: %zu bodies, %.1f MB of JSON from %zu file(s), in memory; one thread\n", bodies.size(),
               static_cast<double>(input_bytes) / 1e6, files->size());

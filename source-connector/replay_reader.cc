@@ -32,40 +32,44 @@ bool LooksLikeSingleDocument(absl::string_view content) {
 absl::StatusOr<ReplayFile> ReadReplayFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read replay file ", path));
-  // One read into a string of the file's size: replay files are big (tens of MB), and growing a
-  // stream buffer and copying it out cost more than mapping their tweets.
-  std::string content;
+  ReplayFile file;
+  // One read into an uninitialised buffer of the file's size: replay files are big (tens of MB), and
+  // growing a stream buffer, zero-filling a string or copying each body out cost more than mapping
+  // their tweets.
   const std::streamoff size = in.tellg();
   if (size > 0) {
-    content.resize(static_cast<size_t>(size));
+    file.content = std::make_unique_for_overwrite<char[]>(static_cast<size_t>(size));
     in.seekg(0);
-    in.read(content.data(), size);
-    content.resize(static_cast<size_t>(in.gcount()));
+    in.read(file.content.get(), size);
+    file.content_size = static_cast<size_t>(in.gcount());
   } else {  // not seekable (a pipe, /proc): read it as a stream
     in.clear();
     in.seekg(0);
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    content = buffer.str();
+    const std::string text = buffer.str();
+    file.content = std::make_unique_for_overwrite<char[]>(text.size());
+    std::copy(text.begin(), text.end(), file.content.get());
+    file.content_size = text.size();
   }
+  const absl::string_view content(file.content.get(), file.content_size);
 
-  ReplayFile file;
   if (LooksLikeSingleDocument(content)) {
-    if (!absl::StripAsciiWhitespace(content).empty()) file.bodies.push_back({path, std::move(content)});
+    if (!absl::StripAsciiWhitespace(content).empty()) file.bodies.push_back({path, content});
     return file;
   }
   size_t line_start = 0;
   int line_number = 0;
   while (line_start < content.size()) {
     size_t end = content.find('\n', line_start);
-    if (end == std::string::npos) end = content.size();
+    if (end == absl::string_view::npos) end = content.size();
     ++line_number;
-    absl::string_view line(content.data() + line_start, end - line_start);
+    absl::string_view line = content.substr(line_start, end - line_start);
     if (absl::EndsWith(line, "\r")) line.remove_suffix(1);
     if (absl::StripAsciiWhitespace(line).empty()) {
       ++file.keep_alive_lines;
     } else {
-      file.bodies.push_back({absl::StrCat(path, ":", line_number), std::string(line)});
+      file.bodies.push_back({absl::StrCat(path, ":", line_number), line});
     }
     line_start = end + 1;
   }

@@ -6,16 +6,19 @@
 // "\n" (JSONL recordings), empty keep-alive lines skipped. Each body comes back with where it came
 // from ("file" or "file:line") so that every report can name it.
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tweetstream::source {
 
 struct ReplayBody {
-  std::string where;  // "path" or "path:line"
-  std::string body;
+  std::string where;        // "path" or "path:line"
+  absl::string_view body;   // points into its ReplayFile's `content`: valid while that ReplayFile lives
 };
 
 struct ReplayFile {
@@ -23,6 +26,10 @@ struct ReplayFile {
   std::vector<ReplayBody> bodies;
   // Number of empty keep-alive lines skipped in a stream capture.
   int keep_alive_lines = 0;
+  // The file's bytes, read once (replay files are tens of MB: the bodies are views, not copies).
+  // Stable across moves of the ReplayFile.
+  std::unique_ptr<char[]> content;
+  size_t content_size = 0;
 };
 
 // Splits one file into response bodies. NOT_FOUND when the file cannot be read. Whether each body is
