@@ -319,6 +319,38 @@ class Ctl {
     out_ << buffer.GetString() << '\n';
   }
 
+  // The shape of the read-only per-connector commands: `call` on every target at once, failures
+  // reported (the worst exit code wins), then keyed JSON, or one titled section per connector that
+  // answered, rendered by `render`.
+  template <typename M>
+  int Sections(const std::vector<Target>& targets, const std::string& operation,
+               const std::function<grpc::Status(Connection&, grpc::ClientContext*, M*)>& call,
+               const std::function<void(const M&)>& render) {
+    auto replies = Concurrently<M>(targets, [&call](Connection& c) {
+      Reply<M> r;
+      auto context = c.NewCallContext();
+      r.status = call(c, context.get(), &r.message);
+      return r;
+    });
+    int code = kExitOk;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!replies[i].status.ok()) code = WorseExitCode(code, Fail(replies[i].status, Conn(targets[i]), operation));
+    }
+    if (options_.json) {
+      PrintKeyedJson(targets, replies);
+      return code;
+    }
+    bool first = true;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!replies[i].status.ok()) continue;
+      if (!first) out_ << '\n';
+      first = false;
+      out_ << TargetName(targets[i]) << " (" << Conn(targets[i]).address() << ")\n";
+      render(replies[i].message);
+    }
+    return code;
+  }
+
   // ---- status
 
   int Status(const std::vector<Target>& targets) {
@@ -610,34 +642,20 @@ class Ctl {
   }
 
   int ConfigGet(const std::vector<Target>& targets) {
-    auto replies = Concurrently<v1::Config>(targets, [](Connection& c) {
-      Reply<v1::Config> r;
-      auto context = c.NewCallContext();
-      r.status = c.control().GetConfig(context.get(), v1::GetConfigRequest(), &r.message);
-      RedactSecrets(&r.message);
-      return r;
-    });
-    int code = kExitOk;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!replies[i].status.ok()) code = WorseExitCode(code, Fail(replies[i].status, Conn(targets[i]), "config get"));
-    }
-    if (options_.json) {
-      PrintKeyedJson(targets, replies);
-      return code;
-    }
-    bool first = true;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!replies[i].status.ok()) continue;
-      if (!first) out_ << '\n';
-      first = false;
-      out_ << TargetName(targets[i]) << " (" << Conn(targets[i]).address() << ")\n";
-      Table table({"NAME", "VALUE", "DEFAULT", "DESCRIPTION"});
-      for (const v1::ConfigSetting& s : replies[i].message.settings()) {
-        table.AddRow({s.name(), ValueCell(s), DefaultCell(s), s.description()});
-      }
-      table.Render(out_);
-    }
-    return code;
+    return Sections<v1::Config>(
+        targets, "config get",
+        [](Connection& c, grpc::ClientContext* context, v1::Config* config) {
+          grpc::Status status = c.control().GetConfig(context, v1::GetConfigRequest(), config);
+          RedactSecrets(config);
+          return status;
+        },
+        [this](const v1::Config& config) {
+          Table table({"NAME", "VALUE", "DEFAULT", "DESCRIPTION"});
+          for (const v1::ConfigSetting& s : config.settings()) {
+            table.AddRow({s.name(), ValueCell(s), DefaultCell(s), s.description()});
+          }
+          table.Render(out_);
+        });
   }
 
   // ---- rules (source)
@@ -843,47 +861,32 @@ class Ctl {
   // ---- metrics, health
 
   int Metrics(const std::vector<Target>& targets) {
-    auto replies = Concurrently<v1::GetMetricsResponse>(targets, [](Connection& c) {
-      Reply<v1::GetMetricsResponse> r;
-      auto context = c.NewCallContext();
-      r.status = c.control().GetMetrics(context.get(), v1::GetMetricsRequest(), &r.message);
-      return r;
-    });
-    int code = kExitOk;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!replies[i].status.ok()) code = WorseExitCode(code, Fail(replies[i].status, Conn(targets[i]), "metrics"));
-    }
-    if (options_.json) {
-      PrintKeyedJson(targets, replies);
-      return code;
-    }
-    bool first = true;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!replies[i].status.ok()) continue;
-      if (!first) out_ << '\n';
-      first = false;
-      out_ << TargetName(targets[i]) << " (" << Conn(targets[i]).address() << ")\n";
-      Table table({"NAME", "TYPE", "LABELS", "VALUE"});
-      for (const v1::MetricFamily& f : replies[i].message.families()) {
-        const std::string type =
-            absl::AsciiStrToLower(absl::StripPrefix(v1::MetricFamily::Type_Name(f.type()), "TYPE_"));
-        for (const v1::MetricSample& s : f.samples()) {
-          std::map<std::string, std::string> labels(s.labels().begin(), s.labels().end());
-          std::string value;
-          if (f.type() == v1::MetricFamily::TYPE_HISTOGRAM) {
-            const v1::HistogramValue& h = s.histogram();
-            value = absl::StrCat("count=", h.count(), " sum=", FormatDouble(h.sum()));
-            if (h.count() > 0) absl::StrAppend(&value, " avg=", FormatDouble(h.sum() / static_cast<double>(h.count())));
-          } else {
-            value = FormatDouble(s.value());
+    return Sections<v1::GetMetricsResponse>(
+        targets, "metrics",
+        [](Connection& c, grpc::ClientContext* context, v1::GetMetricsResponse* metrics) {
+          return c.control().GetMetrics(context, v1::GetMetricsRequest(), metrics);
+        },
+        [this](const v1::GetMetricsResponse& metrics) {
+          Table table({"NAME", "TYPE", "LABELS", "VALUE"});
+          for (const v1::MetricFamily& f : metrics.families()) {
+            const std::string type =
+                absl::AsciiStrToLower(absl::StripPrefix(v1::MetricFamily::Type_Name(f.type()), "TYPE_"));
+            for (const v1::MetricSample& s : f.samples()) {
+              std::map<std::string, std::string> labels(s.labels().begin(), s.labels().end());
+              std::string value;
+              if (f.type() == v1::MetricFamily::TYPE_HISTOGRAM) {
+                const v1::HistogramValue& h = s.histogram();
+                value = absl::StrCat("count=", h.count(), " sum=", FormatDouble(h.sum()));
+                if (h.count() > 0) absl::StrAppend(&value, " avg=", FormatDouble(h.sum() / static_cast<double>(h.count())));
+              } else {
+                value = FormatDouble(s.value());
+              }
+              table.AddRow({f.name(), type, absl::StrJoin(labels, ",", absl::PairFormatter("=")), value});
+            }
+            if (f.samples().empty()) table.AddRow({f.name(), type, "", "-"});
           }
-          table.AddRow({f.name(), type, absl::StrJoin(labels, ",", absl::PairFormatter("=")), value});
-        }
-        if (f.samples().empty()) table.AddRow({f.name(), type, "", "-"});
-      }
-      table.Render(out_);
-    }
-    return code;
+          table.Render(out_);
+        });
   }
 
   int Health(const std::vector<Target>& targets) {
