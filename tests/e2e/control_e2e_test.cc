@@ -17,7 +17,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/kafka_producer.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -312,6 +314,44 @@ TEST_F(ControlE2eTest, SinkLifecycleConfigMetricsAndClients) {
   EXPECT_THAT(py.out, HasSubstr("\"state\": \"CONNECTOR_STATE_RUNNING\""));
   EXPECT_THAT(py.out, HasSubstr("\"kind\": \"sink\""));
 
+  // --- GetMetrics carries the same counters.
+  v1::GetMetricsResponse grpc_metrics;
+  ASSERT_TRUE(control.connector->GetMetrics(Ctx().get(), {}, &grpc_metrics).ok());
+  double grpc_indexed = -1;
+  for (const auto& family : grpc_metrics.families()) {
+    if (family.name() == "tweetstream_sink_indexed_total" && family.samples_size() == 1) grpc_indexed = family.samples(0).value();
+  }
+  EXPECT_EQ(grpc_indexed, static_cast<double>(control.Status().counters().indexed()));
+
+  // --- A poison record: dead-lettered with its class, counted by GetDeadLetterStats, the rest flows on.
+  {
+    common::KafkaProducerOptions options;
+    options.bootstrap_servers = kafka_;
+    auto producer = common::CreateKafkaProducer(options);
+    ASSERT_TRUE(producer.ok());
+    common::ProducerRecord poison;
+    poison.topic = topic_;
+    poison.key = "poison";
+    poison.value = std::string("\xff\xfe not a TweetEnvelope");
+    ASSERT_TRUE((*producer)->Produce(std::move(poison)).ok());
+    ASSERT_TRUE((*producer)->Flush(std::chrono::seconds(30)).ok());
+  }
+  v1::DeadLetterStats dlq;
+  const auto until_dlq = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < until_dlq) {
+    ASSERT_TRUE(control.sink->GetDeadLetterStats(Ctx().get(), {}, &dlq).ok());
+    if (dlq.dead_lettered() >= 1 && dlq.topic_records() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(dlq.topic(), topic_ + "-dlq");
+  EXPECT_EQ(dlq.dead_lettered(), 1);
+  EXPECT_EQ(dlq.undecodable(), 1);
+  EXPECT_EQ(dlq.by_error_class().at("DecodeError"), 1);
+  EXPECT_EQ(dlq.topic_records(), 1);
+  EXPECT_THAT(dlq.last().message(), HasSubstr("DecodeError"));
+  EXPECT_EQ(Count(), total) << "the poison record changed the index";
+  EXPECT_EQ(control.Status().state(), v1::CONNECTOR_STATE_RUNNING);
+
   // --- Shutdown, then no secret anywhere.
   sink.Signal(SIGTERM);
   ProcessResult sink_result = sink.Wait(std::chrono::seconds(60));
@@ -379,6 +419,62 @@ TEST_F(ControlE2eTest, SourceHealthFollowsFailureAndRecovery) {
   ASSERT_TRUE(restart.ok()) << restart.error_message();
   EXPECT_EQ(restarted.state(), v1::CONNECTOR_STATE_RUNNING);
   EXPECT_EQ(control.Health(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // Stream rules through SourceControl, against the (fake) X rules endpoint with the source's token.
+  (*server)->RouteSequence("GET", "/2/tweets/search/stream/rules",
+                           {ScriptedResponse{200, {}, R"({"data":[{"id":"100","value":"stale rule","tag":"old"}],"meta":{"sent":"2026-11-25T00:00:00Z","result_count":1}})"}});
+  (*server)->Route("POST", "/2/tweets/search/stream/rules", [](const RecordedRequest& request) {
+    if (absl::StrContains(request.body, "\"delete\"")) {
+      return ScriptedResponse{200, {}, R"({"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"deleted":1,"not_deleted":0}}})"};
+    }
+    if (absl::StrContains(request.body, "bad((rule")) {
+      return ScriptedResponse{200, {}, R"({"errors":[{"value":"bad((rule","details":["Unmatched parenthesis."],"title":"Invalid Rule","type":"https://api.twitter.com/2/problems/invalid-rules"}],"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"created":0,"not_created":1,"valid":0,"invalid":1}}})"};
+    }
+    return ScriptedResponse{201, {}, R"({"data":[{"id":"200","value":"#kafka","tag":"e2e"}],"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}})"};
+  });
+  v1::ListRulesResponse listed;
+  ASSERT_TRUE(control.source->ListRules(Ctx().get(), {}, &listed).ok());
+  ASSERT_EQ(listed.rules_size(), 1);
+  EXPECT_EQ(listed.rules(0).id(), "100");
+  EXPECT_EQ(listed.rules(0).tag(), "old");
+  v1::AddRulesRequest add;
+  add.set_dry_run(true);
+  v1::StreamRule* rule = add.add_rules();
+  rule->set_value("#kafka");
+  rule->set_tag("e2e");
+  v1::AddRulesResponse added;
+  (*server)->ClearRequests();
+  ASSERT_TRUE(control.source->AddRules(Ctx().get(), add, &added).ok());
+  EXPECT_TRUE(added.dry_run());
+  ASSERT_EQ(added.added_size(), 1);
+  auto posts = (*server)->RequestsTo("/2/tweets/search/stream/rules");
+  ASSERT_EQ(posts.size(), 1u);
+  EXPECT_EQ(posts[0].Param("dry_run"), "true");
+  EXPECT_EQ(posts[0].headers.at("authorization"), std::string("Bearer ") + kXToken);
+  add.set_dry_run(false);
+  ASSERT_TRUE(control.source->AddRules(Ctx().get(), add, &added).ok());
+  ASSERT_EQ(added.added_size(), 1);
+  EXPECT_EQ(added.added(0).id(), "200");
+  v1::AddRulesRequest bad_rule;
+  bad_rule.add_rules()->set_value("bad((rule");
+  grpc::Status invalid = control.source->AddRules(Ctx().get(), bad_rule, &added);
+  EXPECT_EQ(invalid.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(invalid.error_message(), HasSubstr("Unmatched parenthesis"));
+  v1::DeleteRulesRequest remove;
+  remove.add_values("stale rule");
+  remove.add_ids("999");
+  v1::DeleteRulesResponse removed;
+  (*server)->ClearRequests();
+  ASSERT_TRUE(control.source->DeleteRules(Ctx().get(), remove, &removed).ok());
+  ASSERT_EQ(removed.deleted_size(), 1);
+  EXPECT_EQ(removed.deleted(0).id(), "100");
+  ASSERT_EQ(removed.not_found_size(), 1);
+  EXPECT_EQ(removed.not_found(0), "999");
+  bool delete_sent = false;
+  for (const auto& r : (*server)->RequestsTo("/2/tweets/search/stream/rules")) {
+    if (r.method == "POST" && absl::StrContains(r.body, "\"100\"")) delete_sent = true;
+  }
+  EXPECT_TRUE(delete_sent);
 
   // The cursor: set after the first poll; ResetCursor only while STOPPED.
   v1::Cursor cursor;
