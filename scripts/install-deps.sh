@@ -10,7 +10,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates curl unzip
+  build-essential cmake ninja-build pkg-config git ca-certificates openssl curl unzip
   protobuf-compiler libprotobuf-dev
   protobuf-compiler-grpc libgrpc++-dev
   librdkafka-dev

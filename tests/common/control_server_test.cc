@@ -3,7 +3,10 @@
 // grpc.health.v1 following the state, GetConfig/ValidateConfig/UpdateConfig (refused whole, state
 // untouched), GetMetrics, WatchStatus pushing a change long before its snapshot interval, bind errors.
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -30,6 +33,8 @@
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/common/subprocess.h"
+#include "tests/common/test_util.h"
 #include "tweetstream/connector/v1/control.grpc.pb.h"
 
 ABSL_FLAG(int32_t, srvtest_batch_max_records, 500, "Records per bulk request.");
@@ -424,6 +429,44 @@ TEST_F(ControlServerTest, TlsNeedsBothFiles) {
   started = ControlServer::Start(options, host_.get(), config_.get(), &metrics_, auth_.get(), {});
   EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(started.status().message(), HasSubstr("/nonexistent/cert.pem"));
+}
+
+// TLS for real: a self-signed certificate (made by the openssl CLI); a client trusting it gets its
+// status, a plaintext client gets nothing.
+TEST_F(ControlServerTest, TlsServesClientsThatTrustTheCertificate) {
+  const std::string base = ::testing::TempDir() + "/control-tls-" + std::to_string(getpid());
+  const std::string key = base + "-key.pem", cert = base + "-cert.pem";
+  tweetstream::testing::ProcessResult made = tweetstream::testing::RunProcess(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+       "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+      {}, std::chrono::seconds(60));
+  ASSERT_EQ(made.exit_code, 0) << "openssl (Debian package openssl, installed by scripts/install-deps.sh): " << made.err;
+  auth_ = std::make_unique<ControlAuth>("");
+  ControlServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.tls_cert_file = cert;
+  options.tls_key_file = key;
+  auto started = ControlServer::Start(options, host_.get(), config_.get(), &metrics_, auth_.get(), {});
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = std::move(*started);
+  const std::string address = absl::StrCat("127.0.0.1:", server_->port());
+
+  auto cert_pem = tweetstream::testing::ReadFile(cert);
+  ASSERT_TRUE(cert_pem.ok());
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = *cert_pem;
+  auto secure = v1::ConnectorControl::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(trust)));
+  v1::ConnectorStatus status;
+  grpc::Status s = secure->GetStatus(Context().get(), {}, &status);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(status.name(), "srv-connector");
+
+  auto plain = v1::ConnectorControl::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto short_context = std::make_unique<grpc::ClientContext>();
+  short_context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  EXPECT_FALSE(plain->GetStatus(short_context.get(), {}, &status).ok());
+  std::remove(key.c_str());
+  std::remove(cert.c_str());
 }
 
 TEST(ToGrpcTest, KeepsCodeAndMessage) {
