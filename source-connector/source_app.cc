@@ -1,12 +1,7 @@
 #include "source-connector/source_app.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <map>
-#include <mutex>
-#include <pthread.h>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -172,43 +167,37 @@ absl::Status SourceApp::Run(SourceSummary* summary) {
 absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
                                    BodyOutcome* outcome) {
   const absl::Status encoded = encoder_.Encode(body, context, &encoded_);
-  return ProduceEncoded(encoded, context.origin, encoded_, summary, outcome);
-}
-
-absl::Status SourceApp::ProduceEncoded(const absl::Status& encoded, absl::string_view origin,
-                                       const EncodedResponse& response, SourceSummary* summary,
-                                       BodyOutcome* outcome) {
   ++summary->bodies;
   if (outcome != nullptr) *outcome = BodyOutcome{};
   if (!encoded.ok()) {
     ++summary->skipped;
-    TS_LOG(WARNING) << "skipped " << origin << ": " << encoded.message();
+    TS_LOG(WARNING) << "skipped " << context.origin << ": " << encoded.message();
     return absl::OkStatus();
   }
-  for (const SkippedRecord& skipped : response.skipped) {
+  for (const SkippedRecord& skipped : encoded_.skipped) {
     ++summary->skipped;
-    TS_LOG(WARNING) << "skipped " << origin << " " << skipped.where << ": " << skipped.reason;
+    TS_LOG(WARNING) << "skipped " << context.origin << " " << skipped.where << ": " << skipped.reason;
   }
-  if (!response.problems.empty()) {
+  if (!encoded_.problems.empty()) {
     // One line per body, by problem type (the URI's last segment: the host part changed over time).
     std::map<std::string, int> by_type;
-    for (const ApiProblem& problem : response.problems) {
+    for (const ApiProblem& problem : encoded_.problems) {
       ++summary->api_problems;
       const size_t slash = problem.type.rfind('/');
       ++by_type[slash == std::string::npos ? problem.type : problem.type.substr(slash + 1)];
-      TS_LOG(DEBUG) << "API partial error in " << origin << ": " << problem.title << " " << problem.detail;
+      TS_LOG(DEBUG) << "API partial error in " << context.origin << ": " << problem.title << " " << problem.detail;
     }
     std::string types;
     for (const auto& [type, n] : by_type) absl::StrAppend(&types, types.empty() ? "" : ", ", type.empty() ? "untyped" : type, " x", n);
-    TS_LOG(INFO) << origin << ": " << response.problems.size() << " partial error(s) from the API (" << types << ")";
+    TS_LOG(INFO) << context.origin << ": " << encoded_.problems.size() << " partial error(s) from the API (" << types << ")";
   }
-  if (outcome != nullptr) outcome->meta = response.meta;
-  for (const EncodedTweet& tweet : response.tweets) {
+  if (outcome != nullptr) outcome->meta = encoded_.meta;
+  for (const EncodedTweet& tweet : encoded_.tweets) {
     common::ProducerRecord record;
     record.topic = config_.topic;
     record.key = tweet.id;
-    // A copy, on purpose: the encoder's buffer stays with `response` and is reused for a later body
-    // (no growth from empty per tweet on the mapping side; the copy is one exact-size allocation).
+    // A copy, on purpose: the encoder's buffer stays in encoded_ and is reused for the next body (no
+    // growth from empty per tweet; the copy is one exact-size allocation).
     record.value = tweet.value;
     // Consumers that are not ours can tell what the bytes are without out-of-band knowledge.
     record.headers = {{"content-type", "application/x-protobuf"},
@@ -260,131 +249,21 @@ void SourceApp::Pace(const SourceSummary& summary) {
   clock_->SleepUntil(paced_since_ + absl::Seconds(static_cast<double>(paced_count_) / config_.rate), &stop_);
 }
 
-namespace {
-
-// Replay's mapping thread: reads the files and encodes their bodies a few bodies ahead of the thread
-// that produces them, so that the JSON -> Protobuf work runs beside the producing (and beside
-// librdkafka's compression). Bodies come out in file order. Memory is bounded: at most `depth`
-// encoded bodies wait, plus the one being encoded and the one being produced, plus the current file.
-// The thread stops between two bodies once `stop` is set or the mapper is destroyed; the destructor
-// joins it, so a stop or an error of the producing side ends it promptly.
-class ReplayMapper {
- public:
-  struct Body {
-    absl::Status encoded;  // the encoder's status for this body
-    std::string origin;    // "path" or "path:line"
-    EncodedResponse response;
-  };
-
-  ReplayMapper(std::vector<std::string> files, bool loop, std::string connector, const std::atomic<bool>* stop,
-               size_t depth)
-      : files_(std::move(files)), loop_(loop), connector_(std::move(connector)), stop_(stop), depth_(depth) {
-    thread_ = std::thread([this] { Map(); });
-  }
-  ~ReplayMapper() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  ReplayMapper(const ReplayMapper&) = delete;
-  ReplayMapper& operator=(const ReplayMapper&) = delete;
-
-  // Blocks until the next body is encoded. nullptr at the end of the input, or once the mapping
-  // thread saw the stop flag; then `*end` is OK or why reading failed (e.g. NOT_FOUND for a file).
-  std::unique_ptr<Body> Next(absl::Status* end) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !ready_.empty() || done_; });
-    if (ready_.empty()) {
-      *end = end_status_;
-      return nullptr;
-    }
-    std::unique_ptr<Body> body = std::move(ready_.front());
-    ready_.pop_front();
-    lock.unlock();
-    cv_.notify_all();
-    return body;
-  }
-  // Gives back a body Next() returned, to reuse its memory.
-  void Recycle(std::unique_ptr<Body> body) {
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(std::move(body));
-  }
-
- private:
-  void Map() {
-    pthread_setname_np(pthread_self(), "replay-mapper");  // <= 15 characters; shows in top and perf
-    absl::Status status = MapAll();
-    std::lock_guard<std::mutex> lock(mu_);
-    end_status_ = std::move(status);
-    done_ = true;
-    cv_.notify_all();
-  }
-  bool Stopped() const { return stop_->load(); }
-  absl::Status MapAll() {
-    XResponseEncoder encoder;
-    do {
-      for (const std::string& path : files_) {
-        if (Stopped()) return absl::OkStatus();
-        TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
-        for (ReplayBody& replay_body : file.bodies) {
-          std::unique_ptr<Body> body;
-          {
-            std::unique_lock<std::mutex> lock(mu_);
-            cv_.wait(lock, [this] { return ready_.size() < depth_ || cancelled_; });
-            if (cancelled_) return absl::OkStatus();
-            if (!free_.empty()) {
-              body = std::move(free_.back());
-              free_.pop_back();
-            }
-          }
-          if (Stopped()) return absl::OkStatus();
-          if (body == nullptr) body = std::make_unique<Body>();
-          const MappingContext context{connector_, "replay", replay_body.where, "", absl::Now()};
-          body->encoded = encoder.Encode(replay_body.body, context, &body->response);
-          body->origin = std::move(replay_body.where);
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            ready_.push_back(std::move(body));
-          }
-          cv_.notify_all();
-        }
-      }
-    } while (loop_ && !Stopped());
-    return absl::OkStatus();
-  }
-
-  const std::vector<std::string> files_;
-  const bool loop_;
-  const std::string connector_;
-  const std::atomic<bool>* const stop_;
-  const size_t depth_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<Body>> ready_;  // encoded, in file order
-  std::vector<std::unique_ptr<Body>> free_;  // produced, memory to reuse
-  bool done_ = false;
-  bool cancelled_ = false;
-  absl::Status end_status_;
-  std::thread thread_;  // last: started once everything above is constructed
-};
-
-}  // namespace
-
 absl::Status SourceApp::RunReplay(SourceSummary* summary) {
+  // Maps and produces in turn on this thread. A mapping thread running a few bodies ahead (commit
+  // e724b9f) was measured on the 2-core machine and gained nothing (bench/README.md), so it is gone.
   TS_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandReplayPaths(config_.replay_files));
-  // 4 bodies ahead: enough to ride over a slow produce (a full queue) without holding much memory
-  // (a search page of 100 tweets is ~200 KB encoded).
-  ReplayMapper mapper(std::move(files), config_.loop, config_.name, &stop_, /*depth=*/4);
-  while (!stop_.load()) {
-    absl::Status end;
-    std::unique_ptr<ReplayMapper::Body> body = mapper.Next(&end);
-    if (body == nullptr) return end;
-    TS_RETURN_IF_ERROR(ProduceEncoded(body->encoded, body->origin, body->response, summary, nullptr));
-    mapper.Recycle(std::move(body));
-  }
+  do {
+    for (const std::string& path : files) {
+      if (stop_.load()) break;
+      TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
+      for (const ReplayBody& body : file.bodies) {
+        if (stop_.load()) break;
+        MappingContext context{config_.name, "replay", body.where, "", absl::Now()};
+        TS_RETURN_IF_ERROR(HandleBody(body.body, context, summary));
+      }
+    }
+  } while (config_.loop && !stop_.load());
   return absl::OkStatus();
 }
 

@@ -5,10 +5,6 @@
 // Lifecycle: Create() (validates, connects, ensures the topic) -> Run() on one thread until the
 // input is exhausted or RequestStop() is called from any thread (e.g. a signal handler's watcher)
 // -> the summary. Run() flushes the producer with a deadline before it returns.
-//
-// Threads: Run() maps and produces on the calling thread, except in replay mode, where one mapping
-// thread (owned by Run(), joined before it returns) encodes the next few bodies while the calling
-// thread produces the current one; records still go out in file order.
 
 #include <atomic>
 #include <chrono>
@@ -150,11 +146,6 @@ class SourceApp {
   // Maps one body (encoder_) and produces its tweets; `outcome` (optional) gets its meta and ids.
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
                           BodyOutcome* outcome = nullptr);
-  // The producing half of HandleBody, for a body already encoded (possibly on another thread):
-  // `encoded` is the encoder's status for it. Counts it, logs its skipped records and partial errors,
-  // produces its tweets (copies of their values: `response` keeps its buffers for reuse).
-  absl::Status ProduceEncoded(const absl::Status& encoded, absl::string_view origin, const EncodedResponse& response,
-                              SourceSummary* summary, BodyOutcome* outcome);
 
   SourceConfig config_;
   std::unique_ptr<common::Producer> producer_;

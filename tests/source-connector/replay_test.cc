@@ -120,8 +120,7 @@ std::vector<std::string> OnePassKeys() {
 }
 
 // A stop (or a producer error) in the middle of an endless replay: Run() returns promptly, and what
-// was produced is a prefix of the replay order with no gap (the mapping thread runs ahead of the
-// producing, never around it).
+// was produced is a prefix of the replay order with no gap.
 void StopInTheMiddle(bool fail) {
   const std::vector<std::string> pass = OnePassKeys();
   ASSERT_EQ(pass.size(), 70u);
@@ -164,7 +163,7 @@ void StopInTheMiddle(bool fail) {
 
 TEST(ReplayModeTest, AStopInALongReplayDeliversAPrefixAndReturnsPromptly) { StopInTheMiddle(/*fail=*/false); }
 
-TEST(ReplayModeTest, AProducerErrorInALongReplayStopsTheMappingAndKeepsAPrefix) { StopInTheMiddle(/*fail=*/true); }
+TEST(ReplayModeTest, AProducerErrorInALongReplayStopsItAndKeepsAPrefix) { StopInTheMiddle(/*fail=*/true); }
 
 }  // namespace
 }  // namespace tweetstream::testing
