@@ -48,7 +48,8 @@ class Producer {
   // Enqueues a record. When the local queue is full it serves delivery reports and waits (up to
   // `enqueue_timeout` of the options) instead of growing memory: a full queue slows the reader.
   // RESOURCE_EXHAUSTED when the queue stayed full; INVALID_ARGUMENT for a record the broker will
-  // never take (too large).
+  // never take (too large). Takes the record by value: move it in (the librdkafka implementation
+  // keeps the moved value until the delivery report instead of copying it).
   virtual absl::Status Produce(ProducerRecord record) = 0;
   // Serves pending delivery reports, waiting up to `timeout` for the first.
   virtual void Poll(std::chrono::milliseconds timeout) = 0;
