@@ -33,6 +33,8 @@ ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(25),
           "stream: a connection silent this long (not even a keep-alive) is dead and reopened");
 ABSL_FLAG(uint64_t, seed, 1, "synthetic: the generator's seed (same seed, same tweets)");
 ABSL_FLAG(int64_t, count, 0, "synthetic: how many tweets (0 = until SIGTERM/SIGINT)");
+ABSL_FLAG(bool, synthetic_live, false,
+          "synthetic: created_at is the wall clock (for live dashboards) instead of the seed's timeline from 2024-06-01");
 ABSL_FLAG(std::vector<std::string>, replay_file, {},
           "replay: comma-separated files or directories of recorded X API v2 responses (pages, lookups, stream captures)");
 ABSL_FLAG(double, rate, 0, "replay: tweets per second (0 = as fast as possible)");
@@ -95,6 +97,7 @@ absl::StatusOr<tweetstream::source::SourceConfig> ConfigFromFlags() {
                          absl::GetFlag(FLAGS_place_fields), absl::GetFlag(FLAGS_poll_fields)};
   config.seed = absl::GetFlag(FLAGS_seed);
   config.count = absl::GetFlag(FLAGS_count);
+  config.synthetic_live = absl::GetFlag(FLAGS_synthetic_live);
   config.sync_rules = absl::GetFlag(FLAGS_sync_rules);
   config.stream.backfill_minutes = absl::GetFlag(FLAGS_backfill_minutes);
   config.stream.idle_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_stream_idle_timeout));

@@ -429,6 +429,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
 
 absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
   SyntheticTweets generator(config_.seed);
+  if (config_.synthetic_live) generator.SetLiveClock([this] { return clock_->Now(); });
   tweet::v1::TweetEnvelope envelope;
   while (!stop_.load() && (config_.count == 0 || summary->tweets < config_.count)) {
     generator.NextInto(&envelope);

@@ -60,6 +60,8 @@ struct SourceConfig {
   // synthetic: the generator's seed, and how many tweets (0 = until stopped).
   uint64_t seed = 1;
   int64_t count = 0;
+  // synthetic: created_at follows the wall clock (live dashboards) instead of the seed's own timeline.
+  bool synthetic_live = false;
   // Compacted topic of cursors (newest id per connector and query); empty = no persistence.
   std::string cursor_topic = "twitter-stream-source-offsets";
   // Write the status JSON here after every page / state change (empty = nowhere).
