@@ -192,6 +192,20 @@ std::string DeleteBody(const std::vector<ActiveRule>& rules) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+// X's ids of the rules an add created, by (value, tag), from the answer's `data`.
+std::map<std::pair<std::string, std::string>, std::string> CreatedIds(dom::object root) {
+  std::map<std::pair<std::string, std::string>, std::string> ids;
+  dom::array data;
+  if (root["data"].get(data) == simdjson::SUCCESS) {
+    for (dom::element e : data) {
+      dom::object r;
+      if (e.get(r) != simdjson::SUCCESS) continue;
+      ids[{StringField(r, "value"), StringField(r, "tag")}] = IdField(r, "id");
+    }
+  }
+  return ids;
+}
+
 std::string Quote(const std::string& value) { return absl::StrCat("\"", value, "\""); }
 
 }  // namespace
@@ -347,15 +361,7 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::SyncRules(const std::vector<S
       return absl::DataLossError(absl::StrCat("adding stream rules failed after deleting ", gone.size(),
                                               " stale rule(s) (", absl::StrJoin(gone, ", "), "): ", why));
     }
-    std::map<std::pair<std::string, std::string>, std::string> ids;
-    dom::array data;
-    if (parsed.root["data"].get(data) == simdjson::SUCCESS) {
-      for (dom::element e : data) {
-        dom::object r;
-        if (e.get(r) != simdjson::SUCCESS) continue;
-        ids[{StringField(r, "value"), StringField(r, "tag")}] = IdField(r, "id");
-      }
-    }
+    std::map<std::pair<std::string, std::string>, std::string> ids = CreatedIds(parsed.root);
     for (const StreamRule& r : to_add) result.added.push_back(ActiveRule{ids[{r.value, r.tag}], r});
   } else {
     for (const StreamRule& r : to_add) result.added.push_back(ActiveRule{"", r});
@@ -385,15 +391,7 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::AddRules(const std::vector<St
   }
   RulesSyncResult result;
   result.dry_run = dry_run;
-  std::map<std::pair<std::string, std::string>, std::string> ids;
-  dom::array data;
-  if (parsed.root["data"].get(data) == simdjson::SUCCESS) {
-    for (dom::element e : data) {
-      dom::object r;
-      if (e.get(r) != simdjson::SUCCESS) continue;
-      ids[{StringField(r, "value"), StringField(r, "tag")}] = IdField(r, "id");
-    }
-  }
+  std::map<std::pair<std::string, std::string>, std::string> ids = CreatedIds(parsed.root);
   for (const StreamRule& r : rules) result.added.push_back(ActiveRule{dry_run ? "" : ids[{r.value, r.tag}], r});
   TS_LOG(INFO) << "stream rules" << (dry_run ? " (dry run)" : "") << ": " << result.added.size() << " added";
   return result;
