@@ -1,5 +1,9 @@
 #include "tests/common/test_util.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -53,5 +57,19 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 std::string SourceDir() { return TWEETSTREAM_SOURCE_DIR; }
 std::string BinaryDir() { return TWEETSTREAM_BINARY_DIR; }
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) close(fd);
+  EXPECT_TRUE(ok) << "no free loopback port";
+  return ok ? ntohs(addr.sin_port) : 0;
+}
 
 }  // namespace tweetstream::testing

@@ -29,4 +29,8 @@ std::string BinaryDir();
 // Environment variable or a default.
 std::string EnvOr(const char* name, const std::string& fallback);
 
+// A loopback port nothing listens on right now (bound to 127.0.0.1:0, then closed): for servers a
+// test starts with a fixed address, and for "nothing listens here" cases.
+int FreeLoopbackPort();
+
 }  // namespace tweetstream::testing

@@ -43,19 +43,6 @@ constexpr char kEsPassword[] = "pw-e2e-Zq81x-never-printed";
 constexpr char kXToken[] = "x-token-e2e-Yw4rT-never-printed";
 constexpr char kControlToken[] = "ctl-token-e2e-Pp02k-never-printed";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string Addr(int port) { return absl::StrCat("127.0.0.1:", port); }
 
 // A client context with a deadline (and the bearer token when given).
@@ -144,7 +131,7 @@ class ControlE2eTest : public E2eTest {
 // reset to earliest, restart re-indexes everything without changing the count; config, metrics,
 // tweetctl, reflection and secrets along the way.
 TEST_F(ControlE2eTest, SinkLifecycleConfigMetricsAndClients) {
-  const int source_port = FreePort(), sink_port = FreePort(), metrics_port = FreePort();
+  const int source_port = FreeLoopbackPort(), sink_port = FreeLoopbackPort(), metrics_port = FreeLoopbackPort();
   ChildProcess source({SourceBinary(), "--mode=synthetic", "--seed=11", "--rate=400", "--bootstrap-servers=" + kafka_,
                        "--topic=" + topic_, "--control-addr=" + Addr(source_port)},
                       {});
@@ -367,8 +354,8 @@ TEST_F(ControlE2eTest, SinkLifecycleConfigMetricsAndClients) {
 TEST_F(ControlE2eTest, ControlTokenIsRequired) {
   const std::string token_file = ::testing::TempDir() + "/control-token";
   std::ofstream(token_file) << kControlToken << "\n";
-  const int port = FreePort();
-  ChildProcess sink(SinkArgs(port, FreePort(), {"--control-token-file=" + token_file}), {});
+  const int port = FreeLoopbackPort();
+  ChildProcess sink(SinkArgs(port, FreeLoopbackPort(), {"--control-token-file=" + token_file}), {});
   Control authorized(port, kControlToken);
   Control anonymous(port);
   ASSERT_TRUE(authorized.WaitState(v1::CONNECTOR_STATE_RUNNING)) << sink.Stderr();
@@ -397,7 +384,7 @@ TEST_F(ControlE2eTest, SourceHealthFollowsFailureAndRecovery) {
   auto unauthorized = ReadFile(FixturePath("error-401-unauthorized-2021-06.json"));
   ASSERT_TRUE(unauthorized.ok());
   (*server)->RouteSequence("GET", path, {ScriptedResponse{401, {}, *unauthorized}});
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   ChildProcess source({SourceBinary(), "--mode=search", "--query=#kafka", "--poll-interval=1s", "--keep-control-plane",
                        "--x-api-base-url=" + (*server)->base_url(), "--bootstrap-servers=" + kafka_,
                        "--topic=" + topic_, "--cursor-topic=" + topic_ + "-cursors", "--control-addr=" + Addr(port)},

@@ -429,20 +429,6 @@ class FakeConnector {
   std::unique_ptr<grpc::Server> server_;
 };
 
-// A loopback port where nothing listens (bound, then closed).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A socket that accepts TCP connections (the kernel's backlog) and never says a word: a connector
 // that hangs. The caller closes it.
 int SilentListener(int* port) {
@@ -549,7 +535,7 @@ TEST_F(TweetctlTest, StatusTableShowsThePipelineAtAGlance) {
 }
 
 TEST_F(TweetctlTest, UnreachableConnectorIsShownAndExitsThree) {
-  const std::string dead = absl::StrCat("127.0.0.1:", ClosedPort());
+  const std::string dead = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
   auto r = RunRaw({TweetctlBinary(), "--source=" + source_.address(), "--sink=" + dead, "--timeout=5s", "status"}, {});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_THAT(r.out, HasSubstr("UNREACHABLE"));
@@ -749,7 +735,7 @@ TEST_F(TweetctlTest, HealthExitCodeFollowsTheServingStatus) {
   doc.Parse(source_only.out.c_str());
   ASSERT_FALSE(doc.HasParseError()) << source_only.out;
   EXPECT_STREQ(doc["source"]["status"].GetString(), "SERVING");
-  auto dead = RunRaw({TweetctlBinary(), absl::StrCat("--sink=127.0.0.1:", ClosedPort()), "health", "sink"}, {});
+  auto dead = RunRaw({TweetctlBinary(), absl::StrCat("--sink=127.0.0.1:", FreeLoopbackPort()), "health", "sink"}, {});
   EXPECT_EQ(dead.exit_code, 3);
 }
 
