@@ -44,6 +44,8 @@ struct Result {
   int64_t tweets = 0;
   int64_t skipped = 0;
   int64_t bytes = 0;  // serialized envelope bytes (map+bytes only)
+  int64_t bodies = 0;
+  int64_t general_bodies = 0;  // encode only: bodies the single-pass writer left to the general mapper
   double cpu_s = 0;
   double wall_s = 0;
 };
@@ -83,6 +85,8 @@ Result RunEncoder(const std::vector<ReplayBody>& bodies) {
       ++r.skipped;
       continue;
     }
+    ++r.bodies;
+    if (!encoded.fast_path) ++r.general_bodies;
     r.skipped += static_cast<int64_t>(encoded.skipped.size());
     r.tweets += static_cast<int64_t>(encoded.tweets.size());
     for (const auto& tweet : encoded.tweets) r.bytes += static_cast<int64_t>(tweet.value.size());
@@ -98,6 +102,10 @@ void Print(const char* name, int pass, const Result& r) {
               static_cast<double>(r.tweets) / r.wall_s, r.cpu_s * 1e6 / static_cast<double>(r.tweets));
   if (r.bytes > 0) std::printf(", %.0f bytes/envelope", static_cast<double>(r.bytes) / static_cast<double>(r.tweets));
   if (r.skipped > 0) std::printf(", %lld skipped", static_cast<long long>(r.skipped));
+  if (r.general_bodies > 0) {
+    std::printf(", %lld of %lld bodies left to the general mapper", static_cast<long long>(r.general_bodies),
+                static_cast<long long>(r.bodies));
+  }
   std::printf("\n");
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -920,6 +921,935 @@ struct Output {
   std::vector<pb::TweetEnvelope>* envelopes = nullptr;  // set: build envelopes
   std::vector<EncodedTweet>* encoded = nullptr;         // set: serialize envelopes
   size_t encoded_count = 0;
+  bool fast_path = false;  // the encoder's single-pass writer mapped the body (see WireWriter)
+};
+
+ApiProblem ProblemFrom(dom::object object) {
+  ApiProblem problem;
+  problem.type = LenientString(object, "type");
+  problem.title = LenientString(object, "title");
+  problem.detail = LenientString(object, "detail");
+  if (problem.detail.empty()) problem.detail = LenientString(object, "message");
+  problem.resource_id = LenientString(object, "resource_id");
+  return problem;
+}
+
+// `errors[]` are per-item problems (partial errors of a 200) — except in a whole-body problem such as
+// invalid-request, whose `errors[]` hold `{message, parameters}` details of that one problem: those
+// are folded into its `detail` instead of being counted as problems of their own.
+void ReadProblems(dom::object body, std::vector<ApiProblem>* out, std::vector<SkippedRecord>* skipped) {
+  std::optional<ApiProblem> whole_body;
+  std::vector<std::string> folded_messages;
+  if (Member(body, "type").has_value() || Member(body, "title").has_value()) whole_body = ProblemFrom(body);
+
+  std::vector<ApiProblem> problems;
+  if (std::optional<dom::element> errors = Member(body, "errors"); errors.has_value()) {
+    absl::StatusOr<dom::array> array = AsArray(*errors);
+    if (!array.ok()) {
+      skipped->push_back(SkippedRecord{"errors", Reason(array.status())});
+    } else {
+      size_t index = 0;
+      for (dom::element item : *array) {
+        absl::StatusOr<dom::object> object = AsObject(item);
+        if (!object.ok()) {
+          skipped->push_back(SkippedRecord{absl::StrCat("errors[", index, "]"), Reason(object.status())});
+        } else if (whole_body.has_value() && !Member(*object, "type").has_value() &&
+                   !Member(*object, "title").has_value()) {
+          std::string message = LenientString(*object, "message");
+          if (!message.empty()) folded_messages.push_back(std::move(message));
+        } else {
+          problems.push_back(ProblemFrom(*object));
+        }
+        ++index;
+      }
+    }
+  }
+  if (whole_body.has_value()) {
+    if (!folded_messages.empty()) {
+      absl::StrAppend(&whole_body->detail, whole_body->detail.empty() ? "" : ": ",
+                      absl::StrJoin(folded_messages, "; "));
+    }
+    out->push_back(*std::move(whole_body));
+  }
+  for (ApiProblem& problem : problems) out->push_back(std::move(problem));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The single-pass writer (XResponseEncoder's fast path).
+//
+// Walks the parsed JSON once and writes protobuf wire bytes as it goes: no message objects, no
+// strings copied but into the output, each object's members looked up in one pass over its keys. It
+// handles the common case only — every body of well-formed tweets — and gives up (returns false) on
+// anything else: a member of the wrong type, a key that comes twice, a tweet the general mapper would
+// skip, `errors[]`, a time that is not in X's own form, an integer out of range... The general mapper
+// (BodyMapper) then maps the same parsed body, with its reasons. So the writer needs no error
+// reporting of its own, and its output, for what it accepts, is byte for byte what the generated code
+// serializes for BodyMapper's envelopes: fields in field-number order, proto3 scalars left out when
+// zero, `optional` ones written when present, sub-messages written when present (even empty), repeated
+// numbers packed.
+// ---------------------------------------------------------------------------------------------------
+
+// Protobuf wire format into a growable buffer. Offsets (not pointers) stay valid across growth.
+class Wire {
+ public:
+  static constexpr uint32_t kVarint = 0;
+  static constexpr uint32_t kFixed64 = 1;
+  static constexpr uint32_t kLengthDelimited = 2;
+
+  void Clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  absl::string_view View(size_t from, size_t length) const { return absl::string_view(buffer_.data() + from, length); }
+  absl::string_view All() const { return absl::string_view(buffer_.data(), size_); }
+
+  void Varint(uint64_t value) {
+    char* p = Room(10);
+    while (value >= 0x80) {
+      *p++ = static_cast<char>(value | 0x80);
+      value >>= 7;
+    }
+    *p++ = static_cast<char>(value);
+    size_ = static_cast<size_t>(p - buffer_.data());
+  }
+  void Tag(uint32_t field, uint32_t wire_type) { Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
+  void Raw(absl::string_view bytes) {
+    if (bytes.empty()) return;
+    std::memcpy(Room(bytes.size()), bytes.data(), bytes.size());
+    size_ += bytes.size();
+  }
+  void Fixed64(uint64_t bits) {
+    char* p = Room(8);
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(bits >> (8 * i));  // little-endian
+    size_ += 8;
+  }
+  void LengthDelimited(uint32_t field, absl::string_view bytes) {
+    Tag(field, kLengthDelimited);
+    Varint(bytes.size());
+    Raw(bytes);
+  }
+  // An embedded message (or packed list): Begin() writes the tag and leaves room for the longest length
+  // varint; End() writes the length and closes the gap. Returns where the payload starts.
+  size_t Begin(uint32_t field) {
+    Tag(field, kLengthDelimited);
+    Room(kMaxLength);
+    size_ += kMaxLength;
+    return size_;
+  }
+  void End(size_t payload_start) {
+    const size_t length = size_ - payload_start;
+    char header[kMaxLength];
+    size_t n = 0;
+    uint64_t value = length;
+    while (value >= 0x80) {
+      header[n++] = static_cast<char>(value | 0x80);
+      value >>= 7;
+    }
+    header[n++] = static_cast<char>(value);
+    char* length_at = buffer_.data() + payload_start - kMaxLength;
+    if (n < kMaxLength) std::memmove(length_at + n, buffer_.data() + payload_start, length);
+    std::memcpy(length_at, header, n);
+    size_ -= kMaxLength - n;
+  }
+
+ private:
+  static constexpr size_t kMaxLength = 5;  // a uint32 length as a varint
+
+  char* Room(size_t bytes) {
+    if (size_ + bytes > buffer_.size()) buffer_.resize(std::max(size_ + bytes, buffer_.size() * 2 + 256));
+    return buffer_.data() + size_;
+  }
+
+  std::string buffer_;
+  size_t size_ = 0;
+};
+
+// The members of one JSON object, looked up in a message's key table (`keys[i]` is found at index i).
+template <size_t N>
+class Members {
+  static_assert(N <= 32, "one bit per key");
+
+ public:
+  // False when `value` is not an object or a key of the table comes twice (the general mapper decides
+  // what that means). Other members are ignored, or, with `extras` set, added to it minified as
+  // MapKnownFields does (so null ones too).
+  bool Read(dom::element value, const std::string_view (&keys)[N], std::string* extras = nullptr) {
+    dom::object object;
+    return value.get_object().get(object) == simdjson::SUCCESS && Read(object, keys, extras);
+  }
+  bool Read(dom::object object, const std::string_view (&keys)[N], std::string* extras = nullptr) {
+    seen_ = 0;
+    set_ = 0;
+    for (dom::key_value_pair field : object) {
+      size_t i = 0;
+      while (i < N && keys[i] != field.key) ++i;
+      if (i == N) {
+        if (extras != nullptr) {
+          extras->append(extras->empty() ? "{" : ",");
+          extras->append(simdjson::minify(field));
+        }
+        continue;
+      }
+      const uint32_t bit = uint32_t{1} << i;
+      if ((seen_ & bit) != 0) return false;
+      seen_ |= bit;
+      if (field.value.is_null()) continue;  // the API nulls and omits optional fields interchangeably
+      set_ |= bit;
+      values_[i] = field.value;
+    }
+    if (extras != nullptr && !extras->empty()) extras->append("}");
+    return true;
+  }
+  // The member at `i`, or nullptr when absent or null.
+  const dom::element* operator[](size_t i) const { return (set_ >> i & 1) != 0 ? &values_[i] : nullptr; }
+
+ private:
+  dom::element values_[N];
+  uint32_t seen_ = 0;
+  uint32_t set_ = 0;
+};
+
+bool GetString(const dom::element& value, std::string_view* out) {
+  return value.get_string().get(*out) == simdjson::SUCCESS;
+}
+
+bool GetInt64(const dom::element& value, int64_t* out) { return value.get_int64().get(*out) == simdjson::SUCCESS; }
+
+bool GetInt32(const dom::element& value, int32_t* out) {
+  int64_t wide = 0;
+  if (!GetInt64(value, &wide) || wide < std::numeric_limits<int32_t>::min() ||
+      wide > std::numeric_limits<int32_t>::max()) {
+    return false;
+  }
+  *out = static_cast<int32_t>(wide);
+  return true;
+}
+
+// Negative int32/int64 values are written as 10-byte varints (sign-extended), as protobuf does.
+uint64_t VarintOf(int64_t value) { return static_cast<uint64_t>(value); }
+
+// One function per field kind; `value` is nullptr when the member is absent or null.
+bool PutString(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  std::string_view text;
+  if (!GetString(*value, &text)) return false;
+  if (!text.empty()) w.LengthDelimited(field, Absl(text));
+  return true;
+}
+
+bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+  if (value == nullptr) return true;
+  int32_t number = 0;
+  if (!GetInt32(*value, &number)) return false;
+  if (optional || number != 0) {
+    w.Tag(field, Wire::kVarint);
+    w.Varint(VarintOf(number));
+  }
+  return true;
+}
+
+bool PutInt64(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+  if (value == nullptr) return true;
+  int64_t number = 0;
+  if (!GetInt64(*value, &number)) return false;
+  if (optional || number != 0) {
+    w.Tag(field, Wire::kVarint);
+    w.Varint(VarintOf(number));
+  }
+  return true;
+}
+
+bool PutOptionalInt64(Wire& w, uint32_t field, const dom::element* value) { return PutInt64(w, field, value, true); }
+
+bool PutOptionalBool(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  bool flag = false;
+  if (value->get_bool().get(flag) != simdjson::SUCCESS) return false;
+  w.Tag(field, Wire::kVarint);
+  w.Varint(flag ? 1 : 0);
+  return true;
+}
+
+uint64_t BitsOf(double number) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &number, sizeof bits);
+  return bits;
+}
+
+// A proto3 double: left out when its bits are all zero (so -0.0 is written, as the generated code does).
+void PutDoubleNumber(Wire& w, uint32_t field, double number) {
+  if (BitsOf(number) == 0) return;
+  w.Tag(field, Wire::kFixed64);
+  w.Fixed64(BitsOf(number));
+}
+
+bool PutDouble(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  double number = 0;
+  if (value->get_double().get(number) != simdjson::SUCCESS) return false;
+  PutDoubleNumber(w, field, number);
+  return true;
+}
+
+// A Timestamp, from X's own form only (anything else goes to the general mapper's RFC 3339 parser).
+bool PutTime(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  std::string_view text;
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  if (!GetString(*value, &text) || !ParseXTime(Absl(text), &seconds, &nanos)) return false;
+  const size_t start = w.Begin(field);
+  if (seconds != 0) {
+    w.Tag(1, Wire::kVarint);
+    w.Varint(VarintOf(seconds));
+  }
+  if (nanos != 0) {
+    w.Tag(2, Wire::kVarint);
+    w.Varint(VarintOf(nanos));
+  }
+  w.End(start);
+  return true;
+}
+
+// repeated string: every item written, empty ones too.
+bool PutStrings(Wire& w, uint32_t field, const dom::element* value, std::vector<std::string_view>* seen = nullptr) {
+  if (value == nullptr) return true;
+  dom::array array;
+  if (value->get_array().get(array) != simdjson::SUCCESS) return false;
+  for (dom::element item : array) {
+    std::string_view text;
+    if (!GetString(item, &text)) return false;
+    w.LengthDelimited(field, Absl(text));
+    if (seen != nullptr) seen->push_back(text);
+  }
+  return true;
+}
+
+// repeated int32 (packed): nothing when empty.
+bool PutPackedInt32(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  dom::array array;
+  if (value->get_array().get(array) != simdjson::SUCCESS) return false;
+  if (array.size() == 0) return true;
+  const size_t start = w.Begin(field);
+  for (dom::element item : array) {
+    int32_t number = 0;
+    if (!GetInt32(item, &number)) return false;
+    w.Varint(VarintOf(number));
+  }
+  w.End(start);
+  return true;
+}
+
+// repeated double (packed): nothing when empty.
+bool PutPackedDoubles(Wire& w, uint32_t field, const dom::element* value) {
+  if (value == nullptr) return true;
+  dom::array array;
+  if (value->get_array().get(array) != simdjson::SUCCESS) return false;
+  if (array.size() == 0) return true;
+  const size_t start = w.Begin(field);
+  for (dom::element item : array) {
+    double number = 0;
+    if (item.get_double().get(number) != simdjson::SUCCESS) return false;
+    w.Fixed64(BitsOf(number));
+  }
+  w.End(start);
+  return true;
+}
+
+template <typename Encode>
+bool PutMessage(Wire& w, uint32_t field, const dom::element* value, Encode encode) {
+  if (value == nullptr) return true;
+  const size_t start = w.Begin(field);
+  if (!encode(*value, w)) return false;
+  w.End(start);
+  return true;
+}
+
+template <typename Encode>
+bool PutMessages(Wire& w, uint32_t field, const dom::element* value, Encode encode) {
+  if (value == nullptr) return true;
+  dom::array array;
+  if (value->get_array().get(array) != simdjson::SUCCESS) return false;
+  for (dom::element item : array) {
+    const size_t start = w.Begin(field);
+    if (!encode(item, w)) return false;
+    w.End(start);
+  }
+  return true;
+}
+
+// What a data tweet joins from `includes`, as views into the parsed body.
+struct TweetRefs {
+  std::string_view id;
+  std::string_view text;
+  std::string_view author_id;
+  std::string_view in_reply_to_user_id;
+  std::vector<std::pair<std::string_view, std::string_view>> mentions;  // (id, username), "" when absent
+  std::vector<std::string_view> referenced_tweet_ids;
+  std::vector<std::string_view> media_keys;
+  std::vector<std::string_view> poll_ids;
+  std::string_view place_id;
+
+  void Clear() {
+    id = text = author_id = in_reply_to_user_id = place_id = {};
+    mentions.clear();
+    referenced_tweet_ids.clear();
+    media_keys.clear();
+    poll_ids.clear();
+  }
+};
+
+// Reads an optional string member into `out` ("" when absent); false when it is not a string.
+bool ViewString(const dom::element* value, std::string_view* out) {
+  *out = {};
+  return value == nullptr || GetString(*value, out);
+}
+
+// Each Encode* writes the payload of one message (no tag, no length) for the element, which must be
+// an object; the key tables list the JSON keys in field-number order, as the Put* calls use them.
+constexpr std::string_view kHashtagKeys[] = {"start", "end", "tag"};
+bool EncodeHashtag(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kHashtagKeys) && PutInt32(w, 1, m[0]) && PutInt32(w, 2, m[1]) && PutString(w, 3, m[2]);
+}
+
+constexpr std::string_view kMentionKeys[] = {"start", "end", "username", "id"};
+bool EncodeMention(dom::element value, Wire& w, TweetRefs* refs) {
+  Members<4> m;
+  if (!m.Read(value, kMentionKeys) || !PutInt32(w, 1, m[0]) || !PutInt32(w, 2, m[1]) || !PutString(w, 3, m[2]) ||
+      !PutString(w, 4, m[3])) {
+    return false;
+  }
+  if (refs != nullptr) {
+    std::string_view id, username;
+    ViewString(m[3], &id);
+    ViewString(m[2], &username);
+    refs->mentions.emplace_back(id, username);
+  }
+  return true;
+}
+
+constexpr std::string_view kImageKeys[] = {"url", "width", "height"};
+bool EncodeImage(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kImageKeys) && PutString(w, 1, m[0]) && PutInt32(w, 2, m[1]) && PutInt32(w, 3, m[2]);
+}
+
+constexpr std::string_view kUrlKeys[] = {"start",     "end",   "url",         "expanded_url", "display_url", "media_key",
+                                         "status",    "title", "description", "unwound_url",  "images"};
+bool EncodeUrl(dom::element value, Wire& w) {
+  Members<11> m;
+  return m.Read(value, kUrlKeys) && PutInt32(w, 1, m[0]) && PutInt32(w, 2, m[1]) && PutString(w, 3, m[2]) &&
+         PutString(w, 4, m[3]) && PutString(w, 5, m[4]) && PutString(w, 6, m[5]) &&
+         PutInt32(w, 7, m[6], /*optional=*/true) && PutString(w, 8, m[7]) && PutString(w, 9, m[8]) &&
+         PutString(w, 10, m[9]) && PutMessages(w, 11, m[10], EncodeImage);
+}
+
+constexpr std::string_view kAnnotationKeys[] = {"start", "end", "probability", "type", "normalized_text"};
+bool EncodeAnnotation(dom::element value, Wire& w) {
+  Members<5> m;
+  return m.Read(value, kAnnotationKeys) && PutInt32(w, 1, m[0]) && PutInt32(w, 2, m[1]) && PutDouble(w, 3, m[2]) &&
+         PutString(w, 4, m[3]) && PutString(w, 5, m[4]);
+}
+
+constexpr std::string_view kEntitiesKeys[] = {"hashtags", "cashtags", "mentions", "urls", "annotations"};
+// `refs` (a data tweet's own entities only) collects the mentions for the joins.
+bool EncodeEntities(dom::element value, Wire& w, TweetRefs* refs = nullptr) {
+  Members<5> m;
+  return m.Read(value, kEntitiesKeys) && PutMessages(w, 1, m[0], EncodeHashtag) &&
+         PutMessages(w, 2, m[1], EncodeHashtag) &&
+         PutMessages(w, 3, m[2], [refs](dom::element v, Wire& out) { return EncodeMention(v, out, refs); }) &&
+         PutMessages(w, 4, m[3], EncodeUrl) && PutMessages(w, 5, m[4], EncodeAnnotation);
+}
+
+bool EncodePlainEntities(dom::element value, Wire& w) { return EncodeEntities(value, w); }
+
+constexpr std::string_view kContextEntityKeys[] = {"id", "name", "description"};
+bool EncodeContextEntity(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kContextEntityKeys) && PutString(w, 1, m[0]) && PutString(w, 2, m[1]) &&
+         PutString(w, 3, m[2]);
+}
+
+constexpr std::string_view kContextAnnotationKeys[] = {"domain", "entity"};
+bool EncodeContextAnnotation(dom::element value, Wire& w) {
+  Members<2> m;
+  return m.Read(value, kContextAnnotationKeys) && PutMessage(w, 1, m[0], EncodeContextEntity) &&
+         PutMessage(w, 2, m[1], EncodeContextEntity);
+}
+
+constexpr std::string_view kReferencedTweetKeys[] = {"type", "id"};
+bool EncodeReferencedTweet(dom::element value, Wire& w, TweetRefs* refs) {
+  Members<2> m;
+  if (!m.Read(value, kReferencedTweetKeys) || !PutString(w, 1, m[0]) || !PutString(w, 2, m[1])) return false;
+  if (refs != nullptr) {
+    std::string_view id;
+    ViewString(m[1], &id);
+    refs->referenced_tweet_ids.push_back(id);
+  }
+  return true;
+}
+
+constexpr std::string_view kAttachmentsKeys[] = {"media_keys", "poll_ids", "media_source_tweet_id"};
+bool EncodeAttachments(dom::element value, Wire& w, TweetRefs* refs) {
+  Members<3> m;
+  return m.Read(value, kAttachmentsKeys) &&
+         PutStrings(w, 1, m[0], refs != nullptr ? &refs->media_keys : nullptr) &&
+         PutStrings(w, 2, m[1], refs != nullptr ? &refs->poll_ids : nullptr) && PutStrings(w, 3, m[2]);
+}
+
+// GeoJSON point: `coordinates` = [longitude, latitude, ...]; every item must be a number.
+constexpr std::string_view kPointKeys[] = {"coordinates"};
+bool EncodePoint(dom::element value, Wire& w) {
+  Members<1> m;
+  if (!m.Read(value, kPointKeys)) return false;
+  if (m[0] == nullptr) return true;
+  dom::array array;
+  if (m[0]->get_array().get(array) != simdjson::SUCCESS) return false;
+  double numbers[2] = {0, 0};
+  size_t count = 0;
+  for (dom::element item : array) {
+    double number = 0;
+    if (item.get_double().get(number) != simdjson::SUCCESS) return false;
+    if (count < 2) numbers[count] = number;
+    ++count;
+  }
+  if (count < 2) return false;
+  PutDoubleNumber(w, 1, numbers[0]);
+  PutDoubleNumber(w, 2, numbers[1]);
+  return true;
+}
+
+constexpr std::string_view kGeoKeys[] = {"place_id", "coordinates"};
+bool EncodeGeo(dom::element value, Wire& w, TweetRefs* refs) {
+  Members<2> m;
+  if (!m.Read(value, kGeoKeys) || !PutString(w, 1, m[0]) || !PutMessage(w, 2, m[1], EncodePoint)) return false;
+  return refs == nullptr || ViewString(m[0], &refs->place_id);
+}
+
+constexpr std::string_view kPublicMetricsKeys[] = {"retweet_count", "reply_count",    "like_count",
+                                                   "quote_count",   "bookmark_count", "impression_count"};
+constexpr std::string_view kUserPublicMetricsKeys[] = {"followers_count", "following_count", "tweet_count",
+                                                       "listed_count",    "like_count",      "media_count"};
+template <size_t N>
+bool EncodeOptionalCounts(dom::element value, Wire& w, const std::string_view (&keys)[N]) {
+  Members<N> m;
+  if (!m.Read(value, keys)) return false;
+  for (size_t i = 0; i < N; ++i) {
+    if (!PutOptionalInt64(w, static_cast<uint32_t>(i + 1), m[i])) return false;
+  }
+  return true;
+}
+bool EncodePublicMetrics(dom::element value, Wire& w) { return EncodeOptionalCounts(value, w, kPublicMetricsKeys); }
+bool EncodeUserPublicMetrics(dom::element value, Wire& w) {
+  return EncodeOptionalCounts(value, w, kUserPublicMetricsKeys);
+}
+
+constexpr std::string_view kWithheldKeys[] = {"copyright", "country_codes", "scope"};
+bool EncodeWithheld(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kWithheldKeys) && PutOptionalBool(w, 1, m[0]) && PutStrings(w, 2, m[1]) &&
+         PutString(w, 3, m[2]);
+}
+
+constexpr std::string_view kEditControlsKeys[] = {"is_edit_eligible", "editable_until", "edits_remaining"};
+bool EncodeEditControls(dom::element value, Wire& w) {
+  Members<3> m;
+  if (!m.Read(value, kEditControlsKeys) || !PutOptionalBool(w, 1, m[0]) || !PutTime(w, 2, m[1])) return false;
+  const dom::element* edits = m[2];
+  if (edits == nullptr) return true;
+  int32_t number = 0;
+  std::string_view text;
+  if (GetString(*edits, &text)) {  // "4" in 2022 recordings, 5 since: as ReadEditsRemaining
+    if (!absl::SimpleAtoi(Absl(text), &number)) return false;
+  } else if (!GetInt32(*edits, &number)) {
+    return false;
+  }
+  w.Tag(3, Wire::kVarint);
+  w.Varint(VarintOf(number));
+  return true;
+}
+
+constexpr std::string_view kNoteTweetKeys[] = {"text", "entities"};
+bool EncodeNoteTweet(dom::element value, Wire& w) {
+  Members<2> m;
+  return m.Read(value, kNoteTweetKeys) && PutString(w, 1, m[0]) && PutMessage(w, 2, m[1], EncodePlainEntities);
+}
+
+constexpr std::string_view kUserEntitiesKeys[] = {"url", "description"};
+bool EncodeUserEntities(dom::element value, Wire& w) {
+  Members<2> m;
+  return m.Read(value, kUserEntitiesKeys) && PutMessage(w, 1, m[0], EncodePlainEntities) &&
+         PutMessage(w, 2, m[1], EncodePlainEntities);
+}
+
+constexpr std::string_view kMediaPublicMetricsKeys[] = {"view_count"};
+bool EncodeMediaPublicMetrics(dom::element value, Wire& w) {
+  return EncodeOptionalCounts(value, w, kMediaPublicMetricsKeys);
+}
+
+constexpr std::string_view kMediaVariantKeys[] = {"bit_rate", "content_type", "url"};
+bool EncodeMediaVariant(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kMediaVariantKeys) && PutOptionalInt64(w, 1, m[0]) && PutString(w, 2, m[1]) &&
+         PutString(w, 3, m[2]);
+}
+
+constexpr std::string_view kMediaKeys[] = {"media_key", "type",        "url",      "preview_image_url", "width",
+                                           "height",    "duration_ms", "alt_text", "public_metrics",    "variants"};
+bool EncodeMedia(dom::element value, Wire& w, std::string_view* key) {
+  Members<10> m;
+  return m.Read(value, kMediaKeys) && ViewString(m[0], key) && PutString(w, 1, m[0]) && PutString(w, 2, m[1]) &&
+         PutString(w, 3, m[2]) && PutString(w, 4, m[3]) && PutInt32(w, 5, m[4]) && PutInt32(w, 6, m[5]) &&
+         PutInt64(w, 7, m[6]) && PutString(w, 8, m[7]) && PutMessage(w, 9, m[8], EncodeMediaPublicMetrics) &&
+         PutMessages(w, 10, m[9], EncodeMediaVariant);
+}
+
+// A place's `geo` is a GeoJSON Feature: only its `bbox` is kept.
+constexpr std::string_view kPlaceKeys[] = {"id",           "full_name",  "name", "country",
+                                           "country_code", "place_type", "geo",  "contained_within"};
+constexpr std::string_view kPlaceGeoKeys[] = {"bbox"};
+bool EncodePlace(dom::element value, Wire& w, std::string_view* key) {
+  Members<8> m;
+  if (!m.Read(value, kPlaceKeys) || !ViewString(m[0], key)) return false;
+  for (uint32_t i = 0; i < 6; ++i) {
+    if (!PutString(w, i + 1, m[i])) return false;
+  }
+  if (m[6] != nullptr) {
+    Members<1> geo;
+    if (!geo.Read(*m[6], kPlaceGeoKeys) || !PutPackedDoubles(w, 7, geo[0])) return false;
+  }
+  return PutStrings(w, 8, m[7]);
+}
+
+constexpr std::string_view kPollOptionKeys[] = {"position", "label", "votes"};
+bool EncodePollOption(dom::element value, Wire& w) {
+  Members<3> m;
+  return m.Read(value, kPollOptionKeys) && PutInt32(w, 1, m[0]) && PutString(w, 2, m[1]) && PutInt64(w, 3, m[2]);
+}
+
+constexpr std::string_view kPollKeys[] = {"id", "options", "duration_minutes", "end_datetime", "voting_status"};
+bool EncodePoll(dom::element value, Wire& w, std::string_view* key) {
+  Members<5> m;
+  return m.Read(value, kPollKeys) && ViewString(m[0], key) && PutString(w, 1, m[0]) &&
+         PutMessages(w, 2, m[1], EncodePollOption) && PutInt32(w, 3, m[2]) && PutTime(w, 4, m[3]) &&
+         PutString(w, 5, m[4]);
+}
+
+// The same keys as kTweetFields / kUserFields (which decide what goes to extra_fields_json), in
+// field-number order.
+constexpr std::string_view kTweetKeys[] = {
+    "id",         "text",           "author_id",       "created_at",      "conversation_id",
+    "in_reply_to_user_id",          "lang",            "source",          "reply_settings",
+    "possibly_sensitive",           "referenced_tweets",                  "attachments",
+    "entities",   "context_annotations",               "geo",             "public_metrics",
+    "withheld",   "edit_history_tweet_ids",            "edit_controls",   "note_tweet",
+    "display_text_range",           "community_id",    "card_uri"};
+static_assert(std::size(kTweetKeys) == std::size(kTweetFields));
+constexpr std::string_view kUserKeys[] = {
+    "id",        "name",        "username",          "created_at",       "description",   "location",
+    "url",       "profile_image_url",                "protected",        "verified",      "verified_type",
+    "pinned_tweet_id",          "public_metrics",    "withheld",         "entities",      "most_recent_tweet_id",
+    "profile_banner_url"};
+static_assert(std::size(kUserKeys) == std::size(kUserFields));
+
+constexpr bool SameKeys(const std::string_view* keys, const auto& fields) {
+  for (const auto& field : fields) {
+    bool found = false;
+    for (size_t i = 0; i < std::size(fields); ++i) found = found || keys[i] == field.name;
+    if (!found) return false;
+  }
+  return true;
+}
+static_assert(SameKeys(kTweetKeys, kTweetFields) && SameKeys(kUserKeys, kUserFields));
+
+// extra_fields_json (field 999, after every other field).
+bool PutExtras(Wire& w, absl::string_view extras) {
+  if (!extras.empty()) w.LengthDelimited(999, extras);
+  return true;
+}
+
+// `refs`: set for a tweet of `data` (its id and text are required and its joins collected), null for
+// an included tweet (only its id is read, into refs_out_id).
+bool EncodeTweet(dom::element value, Wire& w, std::string* extras, TweetRefs* refs, std::string_view* id) {
+  Members<23> m;
+  extras->clear();
+  if (!m.Read(value, kTweetKeys, extras) || !ViewString(m[0], id)) return false;
+  if (refs != nullptr) {
+    // As BodyMapper::MapDataTweet: no id or text, or an empty one, is a tweet to skip (with a reason).
+    refs->id = *id;
+    if (refs->id.empty() || !ViewString(m[1], &refs->text) || refs->text.empty()) return false;
+    if (!ViewString(m[2], &refs->author_id) || !ViewString(m[5], &refs->in_reply_to_user_id)) return false;
+  }
+  for (uint32_t i = 0; i < 3; ++i) {  // id, text, author_id
+    if (!PutString(w, i + 1, m[i])) return false;
+  }
+  if (!PutTime(w, 4, m[3])) return false;
+  for (uint32_t i = 4; i < 9; ++i) {  // conversation_id .. reply_settings
+    if (!PutString(w, i + 1, m[i])) return false;
+  }
+  return PutOptionalBool(w, 10, m[9]) &&
+         PutMessages(w, 20, m[10], [refs](dom::element v, Wire& out) { return EncodeReferencedTweet(v, out, refs); }) &&
+         PutMessage(w, 21, m[11], [refs](dom::element v, Wire& out) { return EncodeAttachments(v, out, refs); }) &&
+         PutMessage(w, 22, m[12], [refs](dom::element v, Wire& out) { return EncodeEntities(v, out, refs); }) &&
+         PutMessages(w, 23, m[13], EncodeContextAnnotation) &&
+         PutMessage(w, 24, m[14], [refs](dom::element v, Wire& out) { return EncodeGeo(v, out, refs); }) &&
+         PutMessage(w, 25, m[15], EncodePublicMetrics) && PutMessage(w, 26, m[16], EncodeWithheld) &&
+         PutStrings(w, 30, m[17]) && PutMessage(w, 31, m[18], EncodeEditControls) &&
+         PutMessage(w, 32, m[19], EncodeNoteTweet) && PutPackedInt32(w, 33, m[20]) && PutString(w, 34, m[21]) &&
+         PutString(w, 35, m[22]) && PutExtras(w, *extras);
+}
+
+bool EncodeUser(dom::element value, Wire& w, std::string* extras, std::string_view* id, std::string_view* username) {
+  Members<17> m;
+  extras->clear();
+  if (!m.Read(value, kUserKeys, extras) || !ViewString(m[0], id) || !ViewString(m[2], username)) return false;
+  for (uint32_t i = 0; i < 3; ++i) {  // id, name, username
+    if (!PutString(w, i + 1, m[i])) return false;
+  }
+  if (!PutTime(w, 4, m[3])) return false;
+  for (uint32_t i = 4; i < 8; ++i) {  // description .. profile_image_url
+    if (!PutString(w, i + 1, m[i])) return false;
+  }
+  return PutOptionalBool(w, 9, m[8]) && PutOptionalBool(w, 10, m[9]) && PutString(w, 11, m[10]) &&
+         PutString(w, 12, m[11]) && PutMessage(w, 13, m[12], EncodeUserPublicMetrics) &&
+         PutMessage(w, 14, m[13], EncodeWithheld) && PutMessage(w, 15, m[14], EncodeUserEntities) &&
+         PutString(w, 16, m[15]) && PutString(w, 17, m[16]) && PutExtras(w, *extras);
+}
+
+// One `includes.<name>` list, encoded: each item's payload in `bytes`, found by key (first one wins).
+struct EncodedIncludes {
+  Wire bytes;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // (offset, length) in `bytes`
+  std::vector<std::string_view> keys;
+  std::unordered_map<std::string_view, uint32_t> by_key;
+
+  void Clear() {
+    bytes.Clear();
+    spans.clear();
+    keys.clear();
+    by_key.clear();
+  }
+  // Encodes every item of `list` (an array) with `encode(item, wire, &key)`. False when the list is
+  // not an array or an item fails or has no key (the general mapper reports it).
+  template <typename Encode>
+  bool Add(const dom::element* list, Encode encode) {
+    if (list == nullptr) return true;
+    dom::array array;
+    if (list->get_array().get(array) != simdjson::SUCCESS) return false;
+    for (dom::element item : array) {
+      const size_t start = bytes.size();
+      std::string_view key;
+      if (!encode(item, bytes, &key) || key.empty()) return false;
+      const auto index = static_cast<uint32_t>(spans.size());
+      spans.emplace_back(static_cast<uint32_t>(start), static_cast<uint32_t>(bytes.size() - start));
+      keys.push_back(key);
+      by_key.emplace(key, index);
+    }
+    return true;
+  }
+  int64_t Find(std::string_view key) const {
+    if (key.empty()) return -1;
+    auto it = by_key.find(key);
+    return it == by_key.end() ? -1 : static_cast<int64_t>(it->second);
+  }
+  absl::string_view Payload(size_t index) const { return bytes.View(spans[index].first, spans[index].second); }
+};
+
+void StampIngestion(const MappingContext& context, pb::Ingestion* ingestion) {
+  ingestion->set_connector(context.connector);
+  ingestion->set_mode(context.mode);
+  ingestion->set_origin(context.origin);
+  ingestion->set_connector_version(TWEETSTREAM_VERSION);
+  // InfinitePast/InfiniteFuture have no Timestamp: left unset rather than clamped to a wrong time.
+  if (context.ingested_at != absl::InfinitePast() && context.ingested_at != absl::InfiniteFuture()) {
+    const int64_t seconds = absl::ToUnixSeconds(context.ingested_at);
+    Timestamp* at = ingestion->mutable_ingested_at();
+    at->set_seconds(seconds);
+    at->set_nanos(static_cast<int32_t>((context.ingested_at - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+  }
+}
+
+constexpr std::string_view kBodyKeys[] = {"data", "includes", "meta", "matching_rules", "errors", "type", "title"};
+constexpr std::string_view kIncludesKeys[] = {"users", "tweets", "media", "places", "polls"};
+constexpr std::string_view kMetaKeys[] = {"newest_id", "oldest_id", "next_token", "result_count"};
+
+// The writer's scratch state, kept from body to body (buffers and tables keep their capacity).
+class WireWriter {
+ public:
+  // Maps `body` into `out->encoded`/`out->meta` and returns true, or returns false as soon as it meets
+  // something it leaves to the general mapper (`out` then holds a partial result the caller discards).
+  bool Run(dom::object body, const MappingContext& context, Output* out) {
+    Members<7> top;
+    if (!top.Read(body, kBodyKeys)) return false;
+    if (top[4] != nullptr || top[5] != nullptr || top[6] != nullptr) {  // partial errors, or a problem body
+      skipped_.clear();
+      ReadProblems(body, out->problems, &skipped_);
+      if (!skipped_.empty()) return false;
+    }
+    return ReadMeta(top[2], out->meta) && ReadIncludes(top[1]) && BuildMiddle(top[3], context) &&
+           WriteData(top[0], out);
+  }
+
+ private:
+  static bool ReadMeta(const dom::element* value, PageMeta* meta) {
+    if (value == nullptr) return true;
+    Members<4> m;
+    std::string_view text;
+    if (!m.Read(*value, kMetaKeys)) return false;
+    std::string* const strings[] = {&meta->newest_id, &meta->oldest_id, &meta->next_token};
+    for (size_t i = 0; i < 3; ++i) {
+      if (!ViewString(m[i], &text)) return false;
+      strings[i]->assign(text.data(), text.size());
+    }
+    if (m[3] != nullptr) {
+      int64_t count = 0;
+      if (!GetInt64(*m[3], &count)) return false;
+      meta->result_count = count;
+    }
+    return true;
+  }
+
+  bool ReadIncludes(const dom::element* value) {
+    users_.Clear();
+    tweets_.Clear();
+    media_.Clear();
+    places_.Clear();
+    polls_.Clear();
+    usernames_.clear();
+    user_by_username_.clear();
+    user_by_username_built_ = false;
+    if (value == nullptr) return true;
+    Members<5> m;
+    if (!m.Read(*value, kIncludesKeys)) return false;
+    return users_.Add(m[0],
+                      [this](dom::element v, Wire& w, std::string_view* id) {
+                        std::string_view username;
+                        if (!EncodeUser(v, w, &extras_, id, &username)) return false;
+                        usernames_.push_back(username);
+                        return true;
+                      }) &&
+           tweets_.Add(m[1],
+                       [this](dom::element v, Wire& w, std::string_view* id) {
+                         return EncodeTweet(v, w, &extras_, nullptr, id);
+                       }) &&
+           media_.Add(m[2], EncodeMedia) && places_.Add(m[3], EncodePlace) && polls_.Add(m[4], EncodePoll);
+  }
+
+  // Fields 3 (matching_rules), 4 (query) and 5 (ingestion): the same for every tweet of the body.
+  bool BuildMiddle(const dom::element* rules, const MappingContext& context) {
+    pb::TweetEnvelope middle;
+    if (rules != nullptr && !ReadEach(*rules, middle.mutable_matching_rules(), MapMatchingRule).ok()) return false;
+    if (!context.query.empty()) middle.set_query(context.query);
+    StampIngestion(context, middle.mutable_ingestion());
+    middle.SerializeToString(&middle_);
+    return true;
+  }
+
+  bool WriteData(const dom::element* data, Output* out) {
+    if (data == nullptr) return true;
+    dom::array array;
+    if (data->get_array().get(array) == simdjson::SUCCESS) {
+      for (dom::element item : array) {
+        if (!WriteTweet(item, out)) return false;
+      }
+      return true;
+    }
+    return data->is_object() && WriteTweet(*data, out);
+  }
+
+  // One envelope, in field-number order as EncodeEnvelope writes it.
+  bool WriteTweet(dom::element value, Output* out) {
+    envelope_.Clear();
+    refs_.Clear();
+    const size_t start = envelope_.Begin(kEnvelopeTweet);
+    std::string_view id;
+    if (!EncodeTweet(value, envelope_, &extras_, &refs_, &id)) return false;
+    envelope_.End(start);
+    Join();
+    if (author_ >= 0) envelope_.LengthDelimited(kEnvelopeAuthor, users_.Payload(static_cast<size_t>(author_)));
+    envelope_.Raw(middle_);
+    for (uint32_t i : media_joined_) envelope_.LengthDelimited(kEnvelopeMedia, media_.Payload(i));
+    if (place_ >= 0) envelope_.LengthDelimited(kEnvelopePlace, places_.Payload(static_cast<size_t>(place_)));
+    for (uint32_t i : polls_joined_) envelope_.LengthDelimited(kEnvelopePolls, polls_.Payload(i));
+    for (uint32_t i : tweets_joined_) envelope_.LengthDelimited(kEnvelopeReferencedTweets, tweets_.Payload(i));
+    for (uint32_t i : users_joined_) envelope_.LengthDelimited(kEnvelopeReferencedUsers, users_.Payload(i));
+
+    std::vector<EncodedTweet>& records = *out->encoded;
+    if (out->encoded_count == records.size()) records.emplace_back();
+    EncodedTweet& record = records[out->encoded_count++];
+    record.id.assign(refs_.id.data(), refs_.id.size());
+    const absl::string_view bytes = envelope_.All();
+    record.value.assign(bytes.data(), bytes.size());
+    return true;
+  }
+
+  // As BodyMapper::Join: the author; the replied-to user, then mentions in text order (by id, else by
+  // case-insensitive handle), each user once and never the author; referenced tweets once each; media
+  // and polls as listed; the place.
+  void Join() {
+    author_ = users_.Find(refs_.author_id);
+    users_joined_.clear();
+    auto add_user = [this](int64_t user) {
+      if (user < 0) return;
+      const std::string_view id = users_.keys[static_cast<size_t>(user)];
+      if (id == refs_.author_id) return;
+      for (uint32_t seen : users_joined_) {
+        if (users_.keys[seen] == id) return;
+      }
+      users_joined_.push_back(static_cast<uint32_t>(user));
+    };
+    add_user(users_.Find(refs_.in_reply_to_user_id));
+    for (const auto& [id, username] : refs_.mentions) {
+      int64_t user = users_.Find(id);
+      if (user < 0 && !username.empty()) user = FindUserByUsername(username);
+      add_user(user);
+    }
+    tweets_joined_.clear();
+    for (std::string_view id : refs_.referenced_tweet_ids) {
+      const int64_t found = tweets_.Find(id);
+      if (found < 0) continue;
+      if (std::find(tweets_joined_.begin(), tweets_joined_.end(), static_cast<uint32_t>(found)) == tweets_joined_.end()) {
+        tweets_joined_.push_back(static_cast<uint32_t>(found));
+      }
+    }
+    media_joined_.clear();
+    for (std::string_view key : refs_.media_keys) {
+      const int64_t found = media_.Find(key);
+      if (found >= 0) media_joined_.push_back(static_cast<uint32_t>(found));
+    }
+    polls_joined_.clear();
+    for (std::string_view id : refs_.poll_ids) {
+      const int64_t found = polls_.Find(id);
+      if (found >= 0) polls_joined_.push_back(static_cast<uint32_t>(found));
+    }
+    place_ = places_.Find(refs_.place_id);
+  }
+
+  int64_t FindUserByUsername(std::string_view username) {
+    if (!user_by_username_built_) {
+      for (size_t i = 0; i < usernames_.size(); ++i) {
+        if (!usernames_[i].empty()) {
+          user_by_username_.emplace(absl::AsciiStrToLower(Absl(usernames_[i])), static_cast<uint32_t>(i));
+        }
+      }
+      user_by_username_built_ = true;
+    }
+    auto it = user_by_username_.find(absl::AsciiStrToLower(Absl(username)));
+    return it == user_by_username_.end() ? -1 : static_cast<int64_t>(it->second);
+  }
+
+  EncodedIncludes users_, tweets_, media_, places_, polls_;
+  std::vector<std::string_view> usernames_;  // per included user, "" when it has none
+  std::unordered_map<std::string, uint32_t> user_by_username_;
+  bool user_by_username_built_ = false;
+  std::string middle_;
+  std::string extras_;
+  std::vector<SkippedRecord> skipped_;
+  Wire envelope_;
+  TweetRefs refs_;
+  int64_t author_ = -1;
+  int64_t place_ = -1;
+  std::vector<uint32_t> users_joined_, tweets_joined_, media_joined_, polls_joined_;
 };
 
 class BodyMapper {
@@ -947,55 +1877,7 @@ class BodyMapper {
     out_->skipped->push_back(SkippedRecord{std::move(where), std::move(reason)});
   }
 
-  ApiProblem ProblemFrom(dom::object object) {
-    ApiProblem problem;
-    problem.type = LenientString(object, "type");
-    problem.title = LenientString(object, "title");
-    problem.detail = LenientString(object, "detail");
-    if (problem.detail.empty()) problem.detail = LenientString(object, "message");
-    problem.resource_id = LenientString(object, "resource_id");
-    return problem;
-  }
-
-  // `errors[]` are per-item problems (partial errors of a 200) — except in a whole-body problem such as
-  // invalid-request, whose `errors[]` hold `{message, parameters}` details of that one problem: those
-  // are folded into its `detail` instead of being counted as problems of their own.
-  void MapProblems() {
-    std::optional<ApiProblem> whole_body;
-    std::vector<std::string> folded_messages;
-    if (Member(body_, "type").has_value() || Member(body_, "title").has_value()) whole_body = ProblemFrom(body_);
-
-    std::vector<ApiProblem> problems;
-    if (std::optional<dom::element> errors = Member(body_, "errors"); errors.has_value()) {
-      absl::StatusOr<dom::array> array = AsArray(*errors);
-      if (!array.ok()) {
-        Skip("errors", Reason(array.status()));
-      } else {
-        size_t index = 0;
-        for (dom::element item : *array) {
-          absl::StatusOr<dom::object> object = AsObject(item);
-          if (!object.ok()) {
-            Skip(absl::StrCat("errors[", index, "]"), Reason(object.status()));
-          } else if (whole_body.has_value() && !Member(*object, "type").has_value() &&
-                     !Member(*object, "title").has_value()) {
-            std::string message = LenientString(*object, "message");
-            if (!message.empty()) folded_messages.push_back(std::move(message));
-          } else {
-            problems.push_back(ProblemFrom(*object));
-          }
-          ++index;
-        }
-      }
-    }
-    if (whole_body.has_value()) {
-      if (!folded_messages.empty()) {
-        absl::StrAppend(&whole_body->detail, whole_body->detail.empty() ? "" : ": ",
-                        absl::StrJoin(folded_messages, "; "));
-      }
-      out_->problems->push_back(*std::move(whole_body));
-    }
-    for (ApiProblem& problem : problems) out_->problems->push_back(std::move(problem));
-  }
+  void MapProblems() { ReadProblems(body_, out_->problems, out_->skipped); }
 
   void MapMeta() {
     std::optional<dom::element> meta = Member(body_, "meta");
@@ -1290,20 +2172,7 @@ class BodyMapper {
     return it == includes_.user_by_username.end() ? -1 : static_cast<int64_t>(it->second);
   }
 
-  void Stamp(pb::Ingestion* ingestion) const {
-    ingestion->set_connector(context_.connector);
-    ingestion->set_mode(context_.mode);
-    ingestion->set_origin(context_.origin);
-    ingestion->set_connector_version(TWEETSTREAM_VERSION);
-    // InfinitePast/InfiniteFuture have no Timestamp: left unset rather than clamped to a wrong time.
-    if (context_.ingested_at != absl::InfinitePast() && context_.ingested_at != absl::InfiniteFuture()) {
-      const int64_t seconds = absl::ToUnixSeconds(context_.ingested_at);
-      Timestamp* at = ingestion->mutable_ingested_at();
-      at->set_seconds(seconds);
-      at->set_nanos(
-          static_cast<int32_t>((context_.ingested_at - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
-    }
-  }
+  void Stamp(pb::Ingestion* ingestion) const { StampIngestion(context_, ingestion); }
 
   dom::object body_;
   const MappingContext& context_;
@@ -1347,6 +2216,15 @@ class XResponseEncoder::Mapper {
       return absl::InvalidArgumentError(
           absl::StrCat("X API body is not a JSON object: the document is ", TypeName(root.type())));
     }
+    if (out->encoded != nullptr) {
+      if (writer_.Run(object, context, out)) {
+        out->fast_path = true;
+        return absl::OkStatus();
+      }
+      out->encoded_count = 0;  // what the writer wrote is rewritten by the general mapper
+      *out->meta = PageMeta{};
+      out->problems->clear();
+    }
     BodyMapper(object, context, &includes_, &joins_, &envelope_middle_, out).Run();
     return absl::OkStatus();
   }
@@ -1369,6 +2247,7 @@ class XResponseEncoder::Mapper {
   Includes includes_;
   Joins joins_;
   std::string envelope_middle_;
+  WireWriter writer_;
 };
 
 XResponseEncoder::XResponseEncoder() : mapper_(std::make_unique<Mapper>()) {}
@@ -1388,6 +2267,7 @@ absl::Status XResponseEncoder::Encode(absl::string_view body, const MappingConte
   absl::Status status = mapper_->Map(body, context, &output);
   // Records past the ones written are dropped; the ones written keep their buffers for the next body.
   out->tweets.resize(output.encoded_count);
+  out->fast_path = output.fast_path;
   return status;
 }
 
