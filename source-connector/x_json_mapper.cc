@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -1002,6 +1003,11 @@ class Wire {
   absl::string_view All() const { return absl::string_view(buffer_.data(), size_); }
 
   void Varint(uint64_t value) {
+    if (value < 0x80) {  // tags of fields 1-15, short lengths, small numbers
+      *Room(1) = static_cast<char>(value);
+      ++size_;
+      return;
+    }
     char* p = Room(10);
     while (value >= 0x80) {
       *p++ = static_cast<char>(value | 0x80);
@@ -1054,13 +1060,24 @@ class Wire {
   static constexpr size_t kMaxLength = 5;  // a uint32 length as a varint
 
   char* Room(size_t bytes) {
-    if (size_ + bytes > buffer_.size()) buffer_.resize(std::max(size_ + bytes, buffer_.size() * 2 + 256));
+    if (size_ + bytes > buffer_.size()) [[unlikely]] Grow(bytes);
     return buffer_.data() + size_;
   }
+  [[gnu::noinline]] void Grow(size_t bytes) { buffer_.resize(std::max(size_ + bytes, buffer_.size() * 2 + 256)); }
 
   std::string buffer_;
   size_t size_ = 0;
 };
+
+// Keys are short and mostly differ in length or first letter; compared inline (a memcmp call per
+// candidate key cost more than the comparison).
+inline bool SameKey(std::string_view known, std::string_view key) {
+  if (known.size() != key.size()) return false;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (known[i] != key[i]) return false;
+  }
+  return true;
+}
 
 // The members of one JSON object, looked up in a message's key table (`keys[i]` is found at index i).
 template <size_t N>
@@ -1080,7 +1097,7 @@ class Members {
     set_ = 0;
     for (dom::key_value_pair field : object) {
       size_t i = 0;
-      while (i < N && keys[i] != field.key) ++i;
+      while (i < N && !SameKey(keys[i], field.key)) ++i;
       if (i == N) {
         if (extras != nullptr) {
           extras->append(extras->empty() ? "{" : ",");
@@ -1621,7 +1638,7 @@ struct EncodedIncludes {
   Wire bytes;
   std::vector<std::pair<uint32_t, uint32_t>> spans;  // (offset, length) in `bytes`
   std::vector<std::string_view> keys;
-  std::unordered_map<std::string_view, uint32_t> by_key;
+  absl::flat_hash_map<std::string_view, uint32_t> by_key;
 
   void Clear() {
     bytes.Clear();
@@ -1759,28 +1776,58 @@ class WireWriter {
 
   // One envelope, in field-number order as EncodeEnvelope writes it.
   bool WriteTweet(dom::element value, Output* out) {
-    envelope_.Clear();
+    tweet_.Clear();
     refs_.Clear();
-    const size_t start = envelope_.Begin(kEnvelopeTweet);
     std::string_view id;
-    if (!EncodeTweet(value, envelope_, &extras_, &refs_, &id)) return false;
-    envelope_.End(start);
+    if (!EncodeTweet(value, tweet_, &extras_, &refs_, &id)) return false;
     Join();
-    if (author_ >= 0) envelope_.LengthDelimited(kEnvelopeAuthor, users_.Payload(static_cast<size_t>(author_)));
-    envelope_.Raw(middle_);
-    for (uint32_t i : media_joined_) envelope_.LengthDelimited(kEnvelopeMedia, media_.Payload(i));
-    if (place_ >= 0) envelope_.LengthDelimited(kEnvelopePlace, places_.Payload(static_cast<size_t>(place_)));
-    for (uint32_t i : polls_joined_) envelope_.LengthDelimited(kEnvelopePolls, polls_.Payload(i));
-    for (uint32_t i : tweets_joined_) envelope_.LengthDelimited(kEnvelopeReferencedTweets, tweets_.Payload(i));
-    for (uint32_t i : users_joined_) envelope_.LengthDelimited(kEnvelopeReferencedUsers, users_.Payload(i));
+    // The parts, then one exact-size write into the record's (reused) buffer.
+    parts_.clear();
+    parts_.emplace_back(kEnvelopeTweet, tweet_.All());
+    if (author_ >= 0) parts_.emplace_back(kEnvelopeAuthor, users_.Payload(static_cast<size_t>(author_)));
+    parts_.emplace_back(0, middle_);  // already tagged
+    for (uint32_t i : media_joined_) parts_.emplace_back(kEnvelopeMedia, media_.Payload(i));
+    if (place_ >= 0) parts_.emplace_back(kEnvelopePlace, places_.Payload(static_cast<size_t>(place_)));
+    for (uint32_t i : polls_joined_) parts_.emplace_back(kEnvelopePolls, polls_.Payload(i));
+    for (uint32_t i : tweets_joined_) parts_.emplace_back(kEnvelopeReferencedTweets, tweets_.Payload(i));
+    for (uint32_t i : users_joined_) parts_.emplace_back(kEnvelopeReferencedUsers, users_.Payload(i));
 
     std::vector<EncodedTweet>& records = *out->encoded;
     if (out->encoded_count == records.size()) records.emplace_back();
     EncodedTweet& record = records[out->encoded_count++];
     record.id.assign(refs_.id.data(), refs_.id.size());
-    const absl::string_view bytes = envelope_.All();
-    record.value.assign(bytes.data(), bytes.size());
+    size_t total = 0;
+    for (const auto& [field, bytes] : parts_) total += field == 0 ? bytes.size() : EmbeddedSize(field, bytes.size());
+    record.value.resize(total);
+    char* at = record.value.data();
+    for (const auto& [field, bytes] : parts_) {
+      if (field != 0) at = WriteEmbeddedHeader(field, bytes.size(), at);
+      if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+      at += bytes.size();
+    }
     return true;
+  }
+
+  static size_t VarintSize(uint64_t value) {
+    size_t n = 1;
+    while (value >= 0x80) {
+      value >>= 7;
+      ++n;
+    }
+    return n;
+  }
+  static size_t EmbeddedSize(uint32_t field, size_t length) {
+    return VarintSize(uint64_t{field} << 3) + VarintSize(length) + length;
+  }
+  static char* WriteEmbeddedHeader(uint32_t field, size_t length, char* at) {
+    for (uint64_t value : {(uint64_t{field} << 3) | Wire::kLengthDelimited, uint64_t{length}}) {
+      while (value >= 0x80) {
+        *at++ = static_cast<char>(value | 0x80);
+        value >>= 7;
+      }
+      *at++ = static_cast<char>(value);
+    }
+    return at;
   }
 
   // As BodyMapper::Join: the author; the replied-to user, then mentions in text order (by id, else by
@@ -1840,12 +1887,13 @@ class WireWriter {
 
   EncodedIncludes users_, tweets_, media_, places_, polls_;
   std::vector<std::string_view> usernames_;  // per included user, "" when it has none
-  std::unordered_map<std::string, uint32_t> user_by_username_;
+  absl::flat_hash_map<std::string, uint32_t> user_by_username_;
   bool user_by_username_built_ = false;
   std::string middle_;
   std::string extras_;
   std::vector<SkippedRecord> skipped_;
-  Wire envelope_;
+  Wire tweet_;
+  std::vector<std::pair<uint32_t, absl::string_view>> parts_;  // (envelope field, payload); 0 = pre-tagged
   TweetRefs refs_;
   int64_t author_ = -1;
   int64_t place_ = -1;
