@@ -1,15 +1,17 @@
 // transform_bench: the X JSON -> Protobuf transform of tweet-source alone, on ONE thread, no Kafka.
 //
-//   transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...
+//   transform_bench [--passes=N] [--only=map|map+bytes|encode|parse] PATH...
 //                                  (files or directories of recorded pages, as --replay-file)
 //
 // Reads every body into memory first (bench/source_bench.sh writes JSONL files of search pages), then
 // maps each body with tweetstream::source::ParseXResponse exactly as tweet-source's replay does (same
-// MappingContext), in three timed loops per pass:
-//   map        ParseXResponse only (JSON -> TweetEnvelope objects)
-//   map+bytes  ParseXResponse + SerializeAsString of every envelope (what tweet-source's HandleBody does)
+// MappingContext), in four timed loops per pass:
+//   map        ParseXResponse only (the general mapper: JSON -> TweetEnvelope objects)
+//   map+bytes  ParseXResponse + SerializeAsString of every envelope (what HandleBody did before e724b9f)
 //   encode     XResponseEncoder::Encode: the same bytes without building envelopes (one encoder, one
-//              EncodedResponse reused for every body, as a long-lived producer loop would)
+//              EncodedResponse reused for every body, as tweet-source's HandleBody does); it says how many
+//              bodies its single-pass writer left to the general mapper
+//   parse      simdjson's DOM parse of each body alone: the floor under any mapping built on it
 // and prints tweets per second of this thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and of wall time.
 // Prints figures, asserts nothing (exit 1 only when the input cannot be read or holds no tweet).
 #include <time.h>
@@ -21,6 +23,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "absl/time/clock.h"
 #include "source-connector/replay_reader.h"
@@ -96,6 +100,37 @@ Result RunEncoder(const std::vector<ReplayBody>& bodies) {
   return r;
 }
 
+// The floor under any mapping: simdjson's DOM parse of each body (copied into a padded buffer first, as
+// the encoder does), counting the tweets of `data`.
+Result RunParse(const std::vector<ReplayBody>& bodies) {
+  Result r;
+  simdjson::dom::parser parser;
+  std::vector<char> padded;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = ThreadCpuSeconds();
+  for (const ReplayBody& body : bodies) {
+    const size_t needed = body.body.size() + simdjson::SIMDJSON_PADDING;
+    if (padded.size() < needed) padded.resize(needed);
+    std::memcpy(padded.data(), body.body.data(), body.body.size());
+    std::memset(padded.data() + body.body.size(), 0, simdjson::SIMDJSON_PADDING);
+    simdjson::dom::element root;
+    if (parser.parse(padded.data(), body.body.size(), false).get(root) != simdjson::SUCCESS) {
+      ++r.skipped;
+      continue;
+    }
+    ++r.bodies;
+    simdjson::dom::array data;
+    if (root["data"].get_array().get(data) == simdjson::SUCCESS) {
+      r.tweets += static_cast<int64_t>(data.size());
+    } else if (root["data"].is_object()) {
+      ++r.tweets;
+    }
+  }
+  r.cpu_s = ThreadCpuSeconds() - cpu0;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return r;
+}
+
 void Print(const char* name, int pass, const Result& r) {
   std::printf("transform %-9s pass %d: %lld tweets, CPU %.3f s, wall %.3f s -> %.0f tweets/s per core (CPU), %.0f tweets/s (wall), %.2f us CPU/tweet",
               name, pass, static_cast<long long>(r.tweets), r.cpu_s, r.wall_s, static_cast<double>(r.tweets) / r.cpu_s,
@@ -121,14 +156,14 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--only=", 7) == 0) {
       only = argv[i] + 7;
     } else if (argv[i][0] == '-') {
-      std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...\n");
+      std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode|parse] PATH...\n");
       return 2;
     } else {
       paths.emplace_back(argv[i]);
     }
   }
   if (paths.empty() || passes < 1) {
-    std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode] PATH...\n");
+    std::fprintf(stderr, "usage: transform_bench [--passes=N] [--only=map|map+bytes|encode|parse] PATH...\n");
     return 2;
   }
   auto files = tweetstream::source::ExpandReplayPaths(paths);
@@ -154,11 +189,11 @@ int main(int argc, char** argv) {
   std::printf("transform input: %zu bodies, %.1f MB of JSON from %zu file(s), in memory; one thread\n", bodies.size(),
               static_cast<double>(input_bytes) / 1e6, files->size());
   for (int pass = 1; pass <= passes; ++pass) {
-    Result results[3];
-    const char* const names[3] = {"map", "map+bytes", "encode"};
-    for (int loop = 0; loop < 3; ++loop) {
+    Result results[4];
+    const char* const names[4] = {"map", "map+bytes", "encode", "parse"};
+    for (int loop = 0; loop < 4; ++loop) {
       if (!only.empty() && only != names[loop]) continue;
-      results[loop] = loop == 2 ? RunEncoder(bodies) : RunOnce(bodies, loop == 1);
+      results[loop] = loop == 3 ? RunParse(bodies) : loop == 2 ? RunEncoder(bodies) : RunOnce(bodies, loop == 1);
       if (results[loop].tweets == 0) {
         std::fprintf(stderr, "transform_bench: no tweet in the input\n");
         return 1;

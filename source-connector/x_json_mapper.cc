@@ -990,6 +990,9 @@ void ReadProblems(dom::object body, std::vector<ApiProblem>* out, std::vector<Sk
 // numbers packed.
 // ---------------------------------------------------------------------------------------------------
 
+// The few small functions every field goes through: inlined wherever they are called.
+#define TS_HOT [[gnu::always_inline]] inline
+
 // Protobuf wire format into a growable buffer. Offsets (not pointers) stay valid across growth.
 class Wire {
  public:
@@ -1002,7 +1005,7 @@ class Wire {
   absl::string_view View(size_t from, size_t length) const { return absl::string_view(buffer_.data() + from, length); }
   absl::string_view All() const { return absl::string_view(buffer_.data(), size_); }
 
-  void Varint(uint64_t value) {
+  TS_HOT void Varint(uint64_t value) {
     if (value < 0x80) {  // tags of fields 1-15, short lengths, small numbers
       *Room(1) = static_cast<char>(value);
       ++size_;
@@ -1016,8 +1019,8 @@ class Wire {
     *p++ = static_cast<char>(value);
     size_ = static_cast<size_t>(p - buffer_.data());
   }
-  void Tag(uint32_t field, uint32_t wire_type) { Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
-  void Raw(absl::string_view bytes) {
+  TS_HOT void Tag(uint32_t field, uint32_t wire_type) { Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
+  TS_HOT void Raw(absl::string_view bytes) {
     if (bytes.empty()) return;
     std::memcpy(Room(bytes.size()), bytes.data(), bytes.size());
     size_ += bytes.size();
@@ -1027,7 +1030,7 @@ class Wire {
     for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(bits >> (8 * i));  // little-endian
     size_ += 8;
   }
-  void LengthDelimited(uint32_t field, absl::string_view bytes) {
+  TS_HOT void LengthDelimited(uint32_t field, absl::string_view bytes) {
     Tag(field, kLengthDelimited);
     Varint(bytes.size());
     Raw(bytes);
@@ -1059,7 +1062,7 @@ class Wire {
  private:
   static constexpr size_t kMaxLength = 5;  // a uint32 length as a varint
 
-  char* Room(size_t bytes) {
+  TS_HOT char* Room(size_t bytes) {
     if (size_ + bytes > buffer_.size()) [[unlikely]] Grow(bytes);
     return buffer_.data() + size_;
   }
@@ -1071,7 +1074,7 @@ class Wire {
 
 // Keys are short and mostly differ in length or first letter; compared inline (a memcmp call per
 // candidate key cost more than the comparison).
-inline bool SameKey(std::string_view known, std::string_view key) {
+TS_HOT bool SameKey(std::string_view known, std::string_view key) {
   if (known.size() != key.size()) return false;
   for (size_t i = 0; i < key.size(); ++i) {
     if (known[i] != key[i]) return false;
@@ -1124,11 +1127,11 @@ class Members {
   uint32_t set_ = 0;
 };
 
-bool GetString(const dom::element& value, std::string_view* out) {
+TS_HOT bool GetString(const dom::element& value, std::string_view* out) {
   return value.get_string().get(*out) == simdjson::SUCCESS;
 }
 
-bool GetInt64(const dom::element& value, int64_t* out) { return value.get_int64().get(*out) == simdjson::SUCCESS; }
+TS_HOT bool GetInt64(const dom::element& value, int64_t* out) { return value.get_int64().get(*out) == simdjson::SUCCESS; }
 
 bool GetInt32(const dom::element& value, int32_t* out) {
   int64_t wide = 0;
@@ -1144,7 +1147,7 @@ bool GetInt32(const dom::element& value, int32_t* out) {
 uint64_t VarintOf(int64_t value) { return static_cast<uint64_t>(value); }
 
 // One function per field kind; `value` is nullptr when the member is absent or null.
-bool PutString(Wire& w, uint32_t field, const dom::element* value) {
+TS_HOT bool PutString(Wire& w, uint32_t field, const dom::element* value) {
   if (value == nullptr) return true;
   std::string_view text;
   if (!GetString(*value, &text)) return false;
@@ -1152,7 +1155,7 @@ bool PutString(Wire& w, uint32_t field, const dom::element* value) {
   return true;
 }
 
-bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+TS_HOT bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
   if (value == nullptr) return true;
   int32_t number = 0;
   if (!GetInt32(*value, &number)) return false;
@@ -1163,7 +1166,7 @@ bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional 
   return true;
 }
 
-bool PutInt64(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+TS_HOT bool PutInt64(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
   if (value == nullptr) return true;
   int64_t number = 0;
   if (!GetInt64(*value, &number)) return false;
@@ -1174,7 +1177,7 @@ bool PutInt64(Wire& w, uint32_t field, const dom::element* value, bool optional 
   return true;
 }
 
-bool PutOptionalInt64(Wire& w, uint32_t field, const dom::element* value) { return PutInt64(w, field, value, true); }
+TS_HOT bool PutOptionalInt64(Wire& w, uint32_t field, const dom::element* value) { return PutInt64(w, field, value, true); }
 
 bool PutOptionalBool(Wire& w, uint32_t field, const dom::element* value) {
   if (value == nullptr) return true;
