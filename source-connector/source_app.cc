@@ -95,6 +95,11 @@ void SourceApp::WaitWhilePaused() {
 
 namespace {
 
+// Every record's headers: consumers that are not ours can tell what the bytes are without out-of-band
+// knowledge.
+constexpr std::pair<absl::string_view, absl::string_view> kEnvelopeHeaders[] = {
+    {"content-type", "application/x-protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
+
 // Tweet ids are decimal strings of up to 19 digits: compare by length, then digits.
 bool IdLess(const std::string& a, const std::string& b) {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
@@ -192,25 +197,16 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
     TS_LOG(INFO) << context.origin << ": " << encoded_.problems.size() << " partial error(s) from the API (" << types << ")";
   }
   if (outcome != nullptr) outcome->meta = encoded_.meta;
+  // Borrowed bytes: the producer copies key and value into librdkafka's message (one allocation per
+  // record), and the encoder keeps its buffers for the next body.
+  common::ProducerRecordRef record;
+  record.topic = config_.topic;
+  record.headers = kEnvelopeHeaders;
+  record.delivery_seconds = produce_seconds_;  // null without a metrics registry
   for (const EncodedTweet& tweet : encoded_.tweets) {
-    common::ProducerRecord record;
-    record.topic = config_.topic;
     record.key = tweet.id;
-    // A copy, on purpose: the encoder's buffer stays in encoded_ and is reused for the next body (no
-    // growth from empty per tweet; the copy is one exact-size allocation).
     record.value = tweet.value;
-    // Consumers that are not ours can tell what the bytes are without out-of-band knowledge.
-    record.headers = {{"content-type", "application/x-protobuf"},
-                      {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
-    if (produce_seconds_ != nullptr) {
-      record.on_delivery = [histogram = produce_seconds_, start = std::chrono::steady_clock::now()](
-                               const common::DeliveryReport& report) {
-        if (report.status.ok()) {
-          histogram->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        }
-      };
-    }
-    TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
+    TS_RETURN_IF_ERROR(producer_->ProduceCopy(record));
     ++summary->tweets;
     if (outcome != nullptr) {
       ++outcome->tweets;
@@ -253,13 +249,19 @@ absl::Status SourceApp::RunReplay(SourceSummary* summary) {
   // Maps and produces in turn on this thread. A mapping thread running a few bodies ahead (commit
   // e724b9f) was measured on the 2-core machine and gained nothing (bench/README.md), so it is gone.
   TS_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandReplayPaths(config_.replay_files));
+  // One context and one body reused for every body (their strings keep their capacity).
+  MappingContext context{config_.name, "replay", "", "", absl::UnixEpoch()};
+  ReplayBody body;
   do {
     for (const std::string& path : files) {
       if (stop_.load()) break;
-      TS_ASSIGN_OR_RETURN(ReplayFile file, ReadReplayFile(path));
-      for (const ReplayBody& body : file.bodies) {
-        if (stop_.load()) break;
-        MappingContext context{config_.name, "replay", body.where, "", absl::Now()};
+      // Streamed through one bounded buffer (not the whole file in memory).
+      TS_ASSIGN_OR_RETURN(std::unique_ptr<ReplayFileReader> reader, ReplayFileReader::Open(path));
+      while (!stop_.load()) {
+        TS_ASSIGN_OR_RETURN(const bool more, reader->Next(&body));
+        if (!more) break;
+        context.origin = body.where;
+        context.ingested_at = absl::Now();
         TS_RETURN_IF_ERROR(HandleBody(body.body, context, summary));
       }
     }
@@ -431,6 +433,10 @@ absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
   SyntheticTweets generator(config_.seed);
   if (config_.synthetic_live) generator.SetLiveClock([this] { return clock_->Now(); });
   tweet::v1::TweetEnvelope envelope;
+  std::string value;
+  common::ProducerRecordRef record;  // borrowed bytes, as in HandleBody; no latency histogram here
+  record.topic = config_.topic;
+  record.headers = kEnvelopeHeaders;
   while (!stop_.load() && (config_.count == 0 || summary->tweets < config_.count)) {
     generator.NextInto(&envelope);
     auto* ingestion = envelope.mutable_ingestion();
@@ -441,12 +447,10 @@ absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
     const absl::Time now = absl::Now();
     ingestion->mutable_ingested_at()->set_seconds(absl::ToUnixSeconds(now));
     ingestion->mutable_ingested_at()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
-    common::ProducerRecord record;
-    record.topic = config_.topic;
+    envelope.SerializeToString(&value);  // reuses value's buffer
     record.key = envelope.tweet().id();
-    record.value = envelope.SerializeAsString();
-    record.headers = {{"content-type", "application/x-protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
-    TS_RETURN_IF_ERROR(producer_->Produce(std::move(record)));
+    record.value = value;
+    TS_RETURN_IF_ERROR(producer_->ProduceCopy(record));
     ++summary->tweets;
     ++summary->bodies;
     if ((summary->tweets & 1023) == 0) producer_->Poll(std::chrono::milliseconds(0));
