@@ -993,6 +993,16 @@ void ReadProblems(dom::object body, std::vector<ApiProblem>* out, std::vector<Sk
 // The few small functions every field goes through: inlined wherever they are called.
 #define TS_HOT [[gnu::always_inline]] inline
 
+// Writes `value` as a protobuf varint at `at`; returns the end (at most 10 bytes).
+TS_HOT char* WriteVarint(uint64_t value, char* at) {
+  while (value >= 0x80) {
+    *at++ = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  *at++ = static_cast<char>(value);
+  return at;
+}
+
 // Protobuf wire format into a growable buffer. Offsets (not pointers) stay valid across growth.
 class Wire {
  public:
@@ -1011,13 +1021,7 @@ class Wire {
       ++size_;
       return;
     }
-    char* p = Room(10);
-    while (value >= 0x80) {
-      *p++ = static_cast<char>(value | 0x80);
-      value >>= 7;
-    }
-    *p++ = static_cast<char>(value);
-    size_ = static_cast<size_t>(p - buffer_.data());
+    size_ = static_cast<size_t>(WriteVarint(value, Room(10)) - buffer_.data());
   }
   TS_HOT void Tag(uint32_t field, uint32_t wire_type) { Varint((static_cast<uint64_t>(field) << 3) | wire_type); }
   TS_HOT void Raw(absl::string_view bytes) {
@@ -1045,14 +1049,8 @@ class Wire {
   }
   void End(size_t payload_start) {
     const size_t length = size_ - payload_start;
-    char header[kMaxLength];
-    size_t n = 0;
-    uint64_t value = length;
-    while (value >= 0x80) {
-      header[n++] = static_cast<char>(value | 0x80);
-      value >>= 7;
-    }
-    header[n++] = static_cast<char>(value);
+    char header[10];
+    const auto n = static_cast<size_t>(WriteVarint(length, header) - header);
     char* length_at = buffer_.data() + payload_start - kMaxLength;
     if (n < kMaxLength) std::memmove(length_at + n, buffer_.data() + payload_start, length);
     std::memcpy(length_at, header, n);
@@ -1155,26 +1153,27 @@ TS_HOT bool PutString(Wire& w, uint32_t field, const dom::element* value) {
   return true;
 }
 
-TS_HOT bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+// An int32 or int64 field: proto3 leaves a zero out unless the field is `optional` (then present = written).
+template <typename Int>
+TS_HOT bool PutInteger(Wire& w, uint32_t field, const dom::element* value, bool optional) {
   if (value == nullptr) return true;
-  int32_t number = 0;
-  if (!GetInt32(*value, &number)) return false;
+  Int number = 0;
+  if constexpr (sizeof(Int) == 4) {
+    if (!GetInt32(*value, &number)) return false;
+  } else {
+    if (!GetInt64(*value, &number)) return false;
+  }
   if (optional || number != 0) {
     w.Tag(field, Wire::kVarint);
     w.Varint(VarintOf(number));
   }
   return true;
 }
-
+TS_HOT bool PutInt32(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
+  return PutInteger<int32_t>(w, field, value, optional);
+}
 TS_HOT bool PutInt64(Wire& w, uint32_t field, const dom::element* value, bool optional = false) {
-  if (value == nullptr) return true;
-  int64_t number = 0;
-  if (!GetInt64(*value, &number)) return false;
-  if (optional || number != 0) {
-    w.Tag(field, Wire::kVarint);
-    w.Varint(VarintOf(number));
-  }
-  return true;
+  return PutInteger<int64_t>(w, field, value, optional);
 }
 
 TS_HOT bool PutOptionalInt64(Wire& w, uint32_t field, const dom::element* value) { return PutInt64(w, field, value, true); }
@@ -1823,14 +1822,7 @@ class WireWriter {
     return VarintSize(uint64_t{field} << 3) + VarintSize(length) + length;
   }
   static char* WriteEmbeddedHeader(uint32_t field, size_t length, char* at) {
-    for (uint64_t value : {(uint64_t{field} << 3) | Wire::kLengthDelimited, uint64_t{length}}) {
-      while (value >= 0x80) {
-        *at++ = static_cast<char>(value | 0x80);
-        value >>= 7;
-      }
-      *at++ = static_cast<char>(value);
-    }
-    return at;
+    return WriteVarint(length, WriteVarint((uint64_t{field} << 3) | Wire::kLengthDelimited, at));
   }
 
   // As BodyMapper::Join: the author; the replied-to user, then mentions in text order (by id, else by
