@@ -111,6 +111,12 @@ int StreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return 0;
 }
 
+// Send()'s progress callback: aborts the transfer once the caller's cancel flag is set.
+int SendProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(user);
+  return cancel->load() ? 1 : 0;  // 1: CURLE_ABORTED_BY_CALLBACK
+}
+
 }  // namespace
 
 absl::string_view HttpResponse::Header(absl::string_view lower_name) const {
@@ -171,9 +177,21 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  if (request.cancel != nullptr) {
+    if (request.cancel->load()) {
+      curl_slist_free_all(headers);
+      return absl::CancelledError(absl::StrCat(RedactUrl(request.url), ": request cancelled"));
+    }
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &SendProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(request.cancel));
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
 
   CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (code == CURLE_ABORTED_BY_CALLBACK && request.cancel != nullptr) {
+    return absl::CancelledError(absl::StrCat(RedactUrl(request.url), ": request cancelled"));
+  }
   if (code != CURLE_OK) return CurlError(code, errbuf, request.url);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -37,8 +37,9 @@ struct HttpRequest {
   // runs in libcurl's progress callback, i.e. at least about once a second: a stall is noticed
   // between idle_timeout and idle_timeout + ~1 s.
   std::chrono::milliseconds idle_timeout{0};
-  // Stream() only: when non-null and it becomes true, the transfer is aborted within about a
-  // second (even while no data arrives) and Stream() returns CANCELLED. Not owned.
+  // When non-null and it becomes true, the transfer is aborted within about a second (even while
+  // no data arrives) and Send()/Stream() return CANCELLED: a stop that cannot wait for a hung
+  // server. Not owned.
   const std::atomic<bool>* cancel = nullptr;
 };
 

@@ -70,7 +70,8 @@ EsClient::EsClient(common::HttpClient* http, EsOptions options) : http_(http), o
 }
 
 absl::StatusOr<common::HttpResponse> EsClient::Send(const std::string& method, const std::string& path,
-                                                    const std::string& body, const char* content_type) {
+                                                    const std::string& body, const char* content_type,
+                                                    bool pass_over_wrong_hosts) {
   absl::Status last_error;
   // Try every host once, starting with the one that answered last.
   for (size_t attempt = 0; attempt < options_.urls.size(); ++attempt) {
@@ -79,6 +80,7 @@ absl::StatusOr<common::HttpResponse> EsClient::Send(const std::string& method, c
     request.method = method;
     request.url = absl::StrCat(absl::StripSuffix(options_.urls[index], "/"), path);
     request.timeout = options_.timeout;
+    request.cancel = cancel_;
     if (!body.empty()) request.headers.emplace_back("Content-Type", content_type);
     if (options_.gzip && body.size() > 1024) {
       request.body = Gzip(body);
@@ -89,11 +91,19 @@ absl::StatusOr<common::HttpResponse> EsClient::Send(const std::string& method, c
     }
     if (!auth_header_.empty()) request.headers.emplace_back("Authorization", auth_header_);
     auto response = http_->Send(request);
+    if (response.ok() && pass_over_wrong_hosts &&
+        ((response->status >= 300 && response->status < 400) || response->status == 404 || response->status == 421)) {
+      last_error = absl::UnavailableError(absl::StrCat(
+          common::RedactUrl(options_.urls[index]), " answers HTTP ", response->status, " for ", method, " ", path,
+          ": not an Elasticsearch node (a proxy's default site or a wrong --es-url?)"));
+      continue;
+    }
     if (response.ok()) {
       current_ = index;
       return response;
     }
     last_error = response.status();
+    if (absl::IsCancelled(last_error)) break;
   }
   return last_error;
 }
@@ -160,7 +170,7 @@ absl::Status EsClient::PutIndexTemplate(const std::string& name, const std::stri
 }
 
 absl::StatusOr<std::vector<BulkItemResult>> EsClient::Bulk(const std::string& ndjson, size_t item_count) {
-  auto response = Send("POST", "/_bulk", ndjson, "application/x-ndjson");
+  auto response = Send("POST", "/_bulk", ndjson, "application/x-ndjson", /*pass_over_wrong_hosts=*/true);
   if (!response.ok()) return response.status();
   if (response->status != 200) return EsHttpError(*response, "POST _bulk");
 

@@ -9,9 +9,14 @@
 //   UNAUTHENTICATED     401; PERMISSION_DENIED 403: credentials wrong — stop, do not retry
 //   RESOURCE_EXHAUSTED  413: the request is too large — split it
 //   INVALID_ARGUMENT    other 4xx: the request itself is wrong
+//   CANCELLED           the cancel flag (set_cancel) was raised: a stop that cannot wait
+// A host that answers `_bulk` with 3xx, 404 or 421 is not an Elasticsearch node (a proxy's default
+// site, a wrong path or port): it is passed over like an unreachable one, never blamed on the
+// documents; when every host does so, Bulk() returns UNAVAILABLE saying so.
 // Credentials travel in a header and never appear in a message.
 // Thread-safety: one thread at a time (like the HttpClient it uses).
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -64,18 +69,23 @@ class EsClient {
   absl::StatusOr<common::HttpResponse> Request(const std::string& method, const std::string& path,
                                                const std::string& body = "");
 
+  // Requests in progress are aborted (CANCELLED) once `*cancel` becomes true; null = never. Not owned.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+
   // The base URL currently in use (no credentials).
   std::string current_url() const { return common::RedactUrl(options_.urls[current_]); }
 
  private:
   absl::StatusOr<EsServerInfo> InfoFromNodes();
   absl::StatusOr<common::HttpResponse> Send(const std::string& method, const std::string& path,
-                                            const std::string& body, const char* content_type);
+                                            const std::string& body, const char* content_type,
+                                            bool pass_over_wrong_hosts = false);
 
   common::HttpClient* http_;
   EsOptions options_;
   std::string auth_header_;
   size_t current_ = 0;
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // The error status for an Elasticsearch answer that is not 2xx (see the codes above).

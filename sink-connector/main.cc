@@ -44,6 +44,12 @@ ABSL_FLAG(absl::Duration, linger, absl::Seconds(1), "... or after waiting this l
 ABSL_FLAG(int, max_in_flight, 2, "bulk requests sent concurrently");
 ABSL_FLAG(int64_t, max_pending_records, 0,
           "records in flight at which the partitions are paused (0 = 4 x batch-max-records)");
+ABSL_FLAG(int64_t, max_pending_bytes, 64 * 1024 * 1024,
+          "bytes in flight (record values and rendered documents) at which the partitions are paused");
+ABSL_FLAG(int, max_item_retries, 10,
+          "an item failing with the same item-level 5xx this many times is dead-lettered (429 is never capped)");
+ABSL_FLAG(bool, dead_letter_unknown_errors, false,
+          "dead-letter items refused with an error type the sink does not know (default: hold and retry them)");
 ABSL_FLAG(absl::Duration, retry_backoff_initial, absl::Milliseconds(500), "first retry delay after a failed bulk");
 ABSL_FLAG(absl::Duration, retry_backoff_max, absl::Seconds(30), "retry delay cap");
 ABSL_FLAG(absl::Duration, es_timeout, absl::Seconds(60), "deadline of one Elasticsearch request");
@@ -99,6 +105,9 @@ absl::StatusOr<tweetstream::sink::SinkConfig> ConfigFromFlags() {
   config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   config.max_pending_records = absl::GetFlag(FLAGS_max_pending_records);
+  config.max_pending_bytes = absl::GetFlag(FLAGS_max_pending_bytes);
+  config.max_item_retries = absl::GetFlag(FLAGS_max_item_retries);
+  config.dead_letter_unknown_errors = absl::GetFlag(FLAGS_dead_letter_unknown_errors);
   config.revoke_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_revoke_timeout));
   config.shutdown_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_shutdown_timeout));
   config.status_file = absl::GetFlag(FLAGS_status_file);

@@ -3,14 +3,14 @@
 namespace tweetstream::sink {
 
 std::optional<int64_t> OffsetTracker::Partition::WatermarkLocked() const {
-  if (!in_flight.empty()) return *in_flight.begin();
+  if (!in_flight.empty()) return in_flight.begin()->first;
   return next_after_highest;
 }
 
 int64_t OffsetTracker::Assign(const common::TopicPartition& tp) {
   absl::MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
-  if (it != partitions_.end()) pending_ -= static_cast<int64_t>(it->second.in_flight.size());
+  if (it != partitions_.end()) DropLocked(it->second);
   Partition& p = partitions_[tp];
   p = Partition{};
   p.generation = next_generation_++;
@@ -21,7 +21,7 @@ void OffsetTracker::Forget(const common::TopicPartition& tp) {
   absl::MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
   if (it == partitions_.end()) return;
-  pending_ -= static_cast<int64_t>(it->second.in_flight.size());
+  DropLocked(it->second);
   partitions_.erase(it);
 }
 
@@ -32,12 +32,20 @@ std::optional<int64_t> OffsetTracker::Generation(const common::TopicPartition& t
   return it->second.generation;
 }
 
-bool OffsetTracker::Add(const common::TopicPartition& tp, int64_t generation, int64_t offset) {
+void OffsetTracker::DropLocked(const Partition& p) {
+  pending_ -= static_cast<int64_t>(p.in_flight.size());
+  for (const auto& [offset, bytes] : p.in_flight) pending_bytes_ -= bytes;
+}
+
+bool OffsetTracker::Add(const common::TopicPartition& tp, int64_t generation, int64_t offset, int64_t bytes) {
   absl::MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
   if (it == partitions_.end() || it->second.generation != generation) return false;
   Partition& p = it->second;
-  if (p.in_flight.insert(offset).second) ++pending_;
+  if (p.in_flight.emplace(offset, bytes).second) {
+    ++pending_;
+    pending_bytes_ += bytes;
+  }
   if (!p.next_after_highest || offset + 1 > *p.next_after_highest) p.next_after_highest = offset + 1;
   return true;
 }
@@ -46,7 +54,11 @@ void OffsetTracker::Done(const common::TopicPartition& tp, int64_t generation, i
   absl::MutexLock lock(&mu_);
   auto it = partitions_.find(tp);
   if (it == partitions_.end() || it->second.generation != generation) return;
-  if (it->second.in_flight.erase(offset) > 0) --pending_;
+  auto record = it->second.in_flight.find(offset);
+  if (record == it->second.in_flight.end()) return;
+  --pending_;
+  pending_bytes_ -= record->second;
+  it->second.in_flight.erase(record);
 }
 
 std::map<common::TopicPartition, int64_t> OffsetTracker::CommitCandidates() const {
@@ -75,6 +87,11 @@ void OffsetTracker::MarkCommitted(const common::TopicPartition& tp, int64_t next
 int64_t OffsetTracker::Pending() const {
   absl::MutexLock lock(&mu_);
   return pending_;
+}
+
+int64_t OffsetTracker::PendingBytes() const {
+  absl::MutexLock lock(&mu_);
+  return pending_bytes_;
 }
 
 int64_t OffsetTracker::Pending(const std::vector<common::TopicPartition>& tps) const {

@@ -30,7 +30,8 @@ class OffsetTracker {
 
   // A record was consumed and is now in flight. Returns false (and ignores it) when the partition is
   // not assigned under `generation`.
-  bool Add(const common::TopicPartition& tp, int64_t generation, int64_t offset);
+  // `bytes`: the memory the record holds until it is done (counted in PendingBytes()).
+  bool Add(const common::TopicPartition& tp, int64_t generation, int64_t offset, int64_t bytes = 0);
   // A record is done. Ignored when the partition or generation no longer match.
   void Done(const common::TopicPartition& tp, int64_t generation, int64_t offset);
 
@@ -45,21 +46,25 @@ class OffsetTracker {
   // Records in flight, over all partitions / for some partitions.
   int64_t Pending() const;
   int64_t Pending(const std::vector<common::TopicPartition>& tps) const;
+  // Bytes of the records in flight, over all partitions.
+  int64_t PendingBytes() const;
   std::vector<common::TopicPartition> Assigned() const;
 
  private:
   struct Partition {
     int64_t generation = 0;
-    std::set<int64_t> in_flight;
+    std::map<int64_t, int64_t> in_flight;  // offset -> bytes
     std::optional<int64_t> next_after_highest;  // highest offset added + 1
     int64_t committed = -1;                       // last committed next-offset
     std::optional<int64_t> WatermarkLocked() const;
   };
 
+  void DropLocked(const Partition& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   mutable absl::Mutex mu_;
   std::map<common::TopicPartition, Partition> partitions_ ABSL_GUARDED_BY(mu_);
   int64_t next_generation_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tweetstream::sink

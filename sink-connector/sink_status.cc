@@ -53,13 +53,34 @@ void SinkStatus::SetState(SinkState state, const std::string& cause) {
 
 void SinkStatus::SetDegraded(const std::string& cause) {
   absl::MutexLock lock(&mu_);
+  SetDegradedLocked(cause);
+}
+
+void SinkStatus::SetFault(const std::string& key, const std::string& cause) {
+  absl::MutexLock lock(&mu_);
+  faults_[key] = {++fault_order_, cause};
+  SetDegradedLocked(cause);
+}
+
+void SinkStatus::ClearFault(const std::string& key) {
+  absl::MutexLock lock(&mu_);
+  if (faults_.erase(key) == 0) return;
+  const std::pair<int64_t, std::string>* latest = nullptr;
+  for (const auto& [k, f] : faults_) {
+    if (latest == nullptr || f.first > latest->first) latest = &f;
+  }
+  SetDegradedLocked(latest == nullptr ? std::string() : latest->second);
+}
+
+void SinkStatus::SetDegradedLocked(const std::string& cause) {
   if (!cause.empty()) {
     if (state_ == SinkState::kRunning || state_ == SinkState::kDegraded) {
       if (state_ != SinkState::kDegraded) {
         since_ = absl::Now();
-        TS_LOG(WARNING) << "state DEGRADED: " << cause;
+        TS_LOG(WARNING) << "state DEGRADED";
       }
       state_ = SinkState::kDegraded;
+      if (cause_ != cause) TS_LOG(WARNING) << "degraded: " << cause;  // each new cause once
       cause_ = cause;
     }
   } else if (state_ == SinkState::kDegraded) {

@@ -23,6 +23,9 @@ class FakeConsumer : public common::Consumer {
     std::vector<Commit> commits ABSL_GUARDED_BY(mu);
     std::set<common::TopicPartition> paused ABSL_GUARDED_BY(mu);
     std::function<int()> observer;
+    // Called inside Poll() after the records were taken and before they are returned, on the polling
+    // thread: where librdkafka serves a rebalance (a revocation between two fetched messages).
+    std::function<void()> inside_poll;
   };
   explicit FakeConsumer(Shared* shared) : shared_(shared) {}
 
@@ -39,6 +42,7 @@ class FakeConsumer : public common::Consumer {
         it = shared_->records.erase(it);
       }
     }
+    if (shared_->inside_poll) shared_->inside_poll();
     if (out.empty()) absl::SleepFor(absl::FromChrono(std::min(timeout, std::chrono::milliseconds(20))));
     return out;
   }

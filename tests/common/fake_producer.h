@@ -2,6 +2,8 @@
 // An in-memory Producer for unit tests: keeps every record; deliveries succeed on the next
 // Poll()/Flush() unless `fail_deliveries` is set.
 
+#include <atomic>
+#include <string>
 #include <vector>
 
 #include "common/kafka_producer.h"
@@ -12,29 +14,45 @@ class FakeProducer : public common::Producer {
  public:
   struct Shared {
     std::vector<common::ProducerRecord> records;
-    bool fail_deliveries = false;
+    std::atomic<bool> fail_deliveries{false};
+    // Records produced so far (readable while the owner runs; `records` is not).
+    std::atomic<int> produced{0};
+    // Why deliveries fail while fail_deliveries is set.
+    std::string failure = "fake delivery failure";
+    // Deliveries are reported only by the destructor (librdkafka serves outstanding reports while a
+    // producer is destroyed): for use-after-free checks of the owner's callbacks.
+    std::atomic<bool> deliver_only_at_destruction{false};
   };
   explicit FakeProducer(Shared* shared) : shared_(shared) {}
+  ~FakeProducer() override {
+    shared_->deliver_only_at_destruction = false;
+    Deliver();
+  }
 
   absl::Status Produce(common::ProducerRecord record) override {
     ++counters_.produced;
+    shared_->produced.fetch_add(1);
     pending_.push_back(shared_->records.size());
     shared_->records.push_back(std::move(record));
     return absl::OkStatus();
   }
-  void Poll(std::chrono::milliseconds) override { Deliver(); }
+  void Poll(std::chrono::milliseconds) override {
+    if (!shared_->deliver_only_at_destruction) Deliver();
+  }
   absl::Status Flush(std::chrono::milliseconds) override {
-    Deliver();
+    if (!shared_->deliver_only_at_destruction) Deliver();
     return absl::OkStatus();
   }
   common::ProducerCounters Counters() const override { return counters_; }
 
  private:
   void Deliver() {
-    for (size_t index : pending_) {
+    std::vector<size_t> now;
+    now.swap(pending_);  // a callback may produce again
+    for (size_t index : now) {
       common::DeliveryReport report;
       if (shared_->fail_deliveries) {
-        report.status = absl::UnavailableError("fake delivery failure");
+        report.status = absl::UnavailableError(shared_->failure);
         ++counters_.failed;
       } else {
         report.partition = 0;
@@ -43,7 +61,6 @@ class FakeProducer : public common::Producer {
       }
       if (shared_->records[index].on_delivery) shared_->records[index].on_delivery(report);
     }
-    pending_.clear();
   }
 
   Shared* shared_;

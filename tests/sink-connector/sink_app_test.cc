@@ -5,10 +5,13 @@
 #include <rapidjson/document.h>
 
 #include <atomic>
+#include <iostream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -273,7 +276,7 @@ TEST_F(SinkAppTest, PoisonRecordsAreDeadLetteredAndTombstonesDelete) {
   tombstone.topic = "twitter-stream";
   tombstone.partition = 2;
   tombstone.offset = 2;
-  tombstone.key = "300";
+  tombstone.key = "299";  // another id: a tombstone of 300 in the same batch would supersede its index
   AddRecords({poison, TweetRecord(2, 1, "300"), tombstone});
   auto app = MakeApp();
   ASSERT_NE(app, nullptr);
@@ -286,7 +289,7 @@ TEST_F(SinkAppTest, PoisonRecordsAreDeadLetteredAndTombstonesDelete) {
   ASSERT_EQ(all.size(), 2u);  // the poison record never reached Elasticsearch
   EXPECT_EQ(all[0].action, "index");
   EXPECT_EQ(all[1].action, "delete");
-  EXPECT_EQ(all[1].id, "300");
+  EXPECT_EQ(all[1].id, "299");
   ASSERT_EQ(dlq_.records.size(), 1u);
   std::map<std::string, std::string> headers(dlq_.records[0].headers.begin(), dlq_.records[0].headers.end());
   EXPECT_EQ(headers["dlq.error.class"], "DecodeError");
@@ -386,6 +389,399 @@ TEST_F(SinkAppTest, GzipBodiesArriveIntact) {
   size_t actions = 0;
   for (const auto& b : bulks) actions += ParseBulk(b.body).size();  // the server decompressed them
   EXPECT_EQ(actions, 50u);
+}
+
+}  // namespace
+}  // namespace tweetstream::testing
+
+// ------------------------------------------------------------------------------------------------
+// Faults: whose fault an error is decides where the record goes (issue: nothing lost, resurrected
+// or silently dead-lettered). Each of these failed on the sink before the fix that it names.
+namespace tweetstream::testing {
+namespace {
+
+// An item error as Elasticsearch writes it.
+std::string ItemError(const std::string& action, const std::string& id, int status, const std::string& type,
+                      const std::string& reason) {
+  return absl::StrCat(R"({")", action, R"(":{"_index":"twitter","_id":")", id, R"(","status":)", status,
+                      R"(,"error":{"type":")", type, R"(","reason":")", reason, R"("}}})");
+}
+
+std::string ItemsResponse(const std::vector<std::string>& items) {
+  return absl::StrCat(R"({"took":1,"errors":true,"items":[)", absl::StrJoin(items, ","), "]}");
+}
+
+struct SystemFault {
+  const char* name;
+  int status;
+  const char* type;
+  const char* reason;
+};
+
+class SinkSystemFaultTest : public SinkAppTest, public ::testing::WithParamInterface<SystemFault> {};
+
+// An authorization failure, a missing index, an alias without a write index, a write block and an
+// error type nobody has seen: none of them is the record's fault. The records are held (nothing
+// committed, nothing dead-lettered), the status says DEGRADED with the exact cause, and the sink
+// recovers by itself when the condition clears.
+TEST_P(SinkSystemFaultTest, HoldsTheRecordsSaysDegradedAndRecoversWhenTheConditionClears) {
+  const SystemFault fault = GetParam();
+  std::atomic<int> calls{0};
+  std::atomic<bool> cleared{false};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    auto actions = ParseBulk(request.body);
+    calls.fetch_add(1);
+    if (!cleared.load()) {
+      std::vector<std::string> items;
+      for (const auto& a : actions) items.push_back(ItemError(a.action, a.id, fault.status, fault.type, fault.reason));
+      return ScriptedResponse{200, {}, ItemsResponse(items)};
+    }
+    return ScriptedResponse{200, {}, BulkResponse(actions, [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "1000"), TweetRecord(0, 1, "1001"), TweetRecord(0, 2, "1002")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  bool saw_cause = false;
+  bool committed_while_failing = false;
+  absl::Status status = RunUntil(app.get(), [&] {
+    if (!cleared.load()) {
+      if (LastCommitted(0) > 0) committed_while_failing = true;
+      const std::string json = app->status().ToJson("t");
+      if (app->status().state() == sink::SinkState::kDegraded && absl::StrContains(json, fault.type) &&
+          absl::StrContains(json, fault.reason)) {
+        saw_cause = true;
+      }
+      if (saw_cause && calls.load() >= 3) cleared.store(true);  // the operator fixes it
+      return false;
+    }
+    return LastCommitted(0) == 3 && app->status().state() == sink::SinkState::kRunning;
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(saw_cause) << "status never said DEGRADED with " << fault.type << ": " << app->status().ToJson("t");
+  EXPECT_FALSE(committed_while_failing);
+  EXPECT_TRUE(dlq_.records.empty()) << "dead-lettered " << dlq_.records.size() << " record(s) for " << fault.name;
+  EXPECT_EQ(app->status().counters().dead_lettered.load(), 0);
+  EXPECT_EQ(app->status().counters().indexed.load(), 3);
+  EXPECT_EQ(LastCommitted(0), 3);
+  std::cout << fault.name << ": held 3 records over " << calls.load() - 1 << " refused bulk(s), then indexed them\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    NotTheRecordsFault, SinkSystemFaultTest,
+    ::testing::Values(
+        SystemFault{"ApiKeyMayNotWrite", 403, "security_exception",
+                    "action [indices:data/write/bulk[s]] is unauthorized for API key id [k1] on indices [twitter]"},
+        SystemFault{"IndexMissing", 404, "index_not_found_exception", "no such index [twitter]"},
+        SystemFault{"AliasWithoutWriteIndex", 400, "illegal_argument_exception",
+                    "no write index is defined for alias [twitter]. The write index may be explicitly disabled"},
+        SystemFault{"WriteBlock", 403, "cluster_block_exception",
+                    "index [twitter] blocked by: [FORBIDDEN/8/index write (api)];"},
+        SystemFault{"UnknownErrorType", 400, "brand_new_exception", "an error type this sink has never seen"}),
+    [](const ::testing::TestParamInfo<SystemFault>& info) { return std::string(info.param.name); });
+
+TEST_F(SinkAppTest, ARequestLevel400IsBisectedSoOneBadRecordDeadLettersOnlyItself) {
+  config_.batch_max_records = 8;
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    auto actions = ParseBulk(request.body);
+    for (const auto& a : actions) {
+      if (a.id == "1105") {
+        return ScriptedResponse{400, {}, R"({"error":{"type":"x_content_parse_exception","reason":"[1:7] unexpected token"},"status":400})"};
+      }
+    }
+    return ScriptedResponse{200, {}, BulkResponse(actions, [](const BulkAction&) { return 201; })};
+  });
+  std::vector<common::ConsumerRecord> records;
+  for (int i = 0; i < 8; ++i) records.push_back(TweetRecord(0, i, absl::StrCat(1100 + i)));
+  AddRecords(records);
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 8; }).ok());
+  ASSERT_EQ(dlq_.records.size(), 1u);
+  EXPECT_EQ(dlq_.records[0].key, "1105");
+  std::map<std::string, std::string> headers(dlq_.records[0].headers.begin(), dlq_.records[0].headers.end());
+  EXPECT_THAT(headers["dlq.error.message"], HasSubstr("unexpected token"));
+  EXPECT_EQ(app->status().counters().indexed.load(), 7);
+  std::cout << "bisected a batch of 8 in " << es_->RequestsTo("/_bulk").size() << " requests\n";
+}
+
+TEST_F(SinkAppTest, InvalidKeysAreDeadLetteredBeforeTheyReachAnActionLine) {
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  // Protobuf refuses invalid UTF-8 in the envelope's id (a DecodeError), but a tombstone's key is raw bytes.
+  const std::string bad_utf8 = "12\xff\xfe";
+  const std::string too_long(600, '7');
+  common::ConsumerRecord bad_tombstone;
+  bad_tombstone.topic = "twitter-stream";
+  bad_tombstone.partition = 0;
+  bad_tombstone.offset = 1;
+  bad_tombstone.key = bad_utf8;
+  AddRecords({TweetRecord(0, 0, "1200"), bad_tombstone, TweetRecord(0, 2, too_long), TweetRecord(0, 3, "1203")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 4; }).ok());
+  for (const auto& r : es_->RequestsTo("/_bulk")) {
+    EXPECT_EQ(r.body.find(bad_utf8), std::string::npos);
+    EXPECT_EQ(r.body.find(too_long), std::string::npos);
+  }
+  ASSERT_EQ(dlq_.records.size(), 2u);
+  std::set<std::string> classes;
+  for (const auto& d : dlq_.records) {
+    std::map<std::string, std::string> headers(d.headers.begin(), d.headers.end());
+    classes.insert(headers["dlq.error.class"]);
+    EXPECT_FALSE(headers["dlq.error.message"].empty());
+  }
+  EXPECT_EQ(classes, std::set<std::string>{"InvalidKey"});
+  EXPECT_EQ(app->status().counters().indexed.load(), 2);
+}
+
+TEST_F(SinkAppTest, AHostThatIsNotElasticsearchForBulkIsFailedOverNotBlamedOnTheDocuments) {
+  // A proxy's default site: answers GET / like Elasticsearch but 404 (HTML) for _bulk.
+  auto wrong = FakeXApiServer::Start();
+  ASSERT_TRUE(wrong.ok());
+  (*wrong)->RouteSequence("GET", "/", {ScriptedResponse{200, {}, R"({"version":{"number":"7.17.29"}})"}});
+  (*wrong)->RouteSequence("PUT", "/_index_template/tweetstream-twitter", {ScriptedResponse{200, {}, R"({"acknowledged":true})"}});
+  config_.es.urls = {(*wrong)->base_url(), es_->base_url()};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "1300"), TweetRecord(0, 1, "1301")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 2; }).ok());
+  EXPECT_TRUE(dlq_.records.empty());
+  EXPECT_EQ(app->status().counters().indexed.load(), 2);
+  EXPECT_FALSE((*wrong)->RequestsTo("/_bulk").empty());  // it was asked, and passed over
+}
+
+// A tiny Elasticsearch of one index with external versions, applying each bulk when its answer is
+// sent: a slow first bulk finishes after a later one, as two connections to a busy node do.
+class VersionedIndex {
+ public:
+  std::string Apply(const std::string& body) {
+    std::vector<std::string> lines = absl::StrSplit(body, '\n', absl::SkipEmpty());
+    std::vector<std::string> items;
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      rapidjson::Document doc;
+      doc.Parse(lines[i].c_str());
+      const bool is_index = doc.HasMember("index");
+      const auto& meta = is_index ? doc["index"] : doc["delete"];
+      if (is_index) ++i;
+      const std::string id = meta["_id"].GetString();
+      int64_t version = -1;
+      if (meta.HasMember("version")) version = meta["version"].GetInt64();
+      const bool external = meta.HasMember("version_type");
+      auto it = docs_.find(id);
+      if (external && it != docs_.end() && version < it->second.version) {
+        items.push_back(ItemError(is_index ? "index" : "delete", id, 409, "version_conflict_engine_exception",
+                                  "current version is higher"));
+        continue;
+      }
+      docs_[id] = Doc{external ? version : 0, is_index};
+      items.push_back(absl::StrCat(R"({")", is_index ? "index" : "delete", R"(":{"_id":")", id, R"(","status":)",
+                                   is_index ? 201 : 200, "}}"));
+    }
+    return ItemsResponse(items);
+  }
+  bool Present(const std::string& id) {
+    absl::MutexLock lock(&mu_);
+    auto it = docs_.find(id);
+    return it != docs_.end() && it->second.present;
+  }
+
+ private:
+  struct Doc {
+    int64_t version;
+    bool present;
+  };
+  absl::Mutex mu_;
+  std::map<std::string, Doc> docs_;
+};
+
+TEST_F(SinkAppTest, ALaterDeleteWinsOverAnEarlierIndexThatFinishesLast) {
+  config_.batch_max_records = 1;
+  config_.max_in_flight = 2;
+  VersionedIndex index;
+  std::atomic<int> calls{0};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    if (calls.fetch_add(1) == 0) absl::SleepFor(absl::Milliseconds(400));  // the index of 1400 is slow
+    return ScriptedResponse{200, {}, index.Apply(request.body)};
+  });
+  common::ConsumerRecord tombstone;
+  tombstone.topic = "twitter-stream";
+  tombstone.partition = 0;
+  tombstone.offset = 1;
+  tombstone.key = "1400";
+  AddRecords({TweetRecord(0, 0, "1400"), tombstone});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 2; }).ok());
+  ASSERT_EQ(calls.load(), 2);
+  EXPECT_FALSE(index.Present("1400")) << "the deleted tweet came back";
+}
+
+TEST_F(SinkAppTest, RecordsOfARevokedPartitionAreDroppedNotCommittedByTheOldOwner) {
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  const common::TopicPartition p0{"twitter-stream", 0}, p1{"twitter-stream", 1};
+  app->OnAssign({p0, p1});
+  // Partition 1 is revoked inside the poll that fetched its records (librdkafka serves the
+  // rebalance between two messages): those records belong to the next owner now.
+  std::atomic<bool> revoked{false};
+  consumed_.inside_poll = [&] {
+    if (!revoked.exchange(true)) app->OnRevoke({p1});
+  };
+  AddRecords({TweetRecord(0, 0, "1500"), TweetRecord(1, 0, "1501"), TweetRecord(1, 1, "1502")});
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 1; }).ok());
+  EXPECT_EQ(LastCommitted(1), -1) << "the old owner committed a partition it no longer has";
+  for (const auto& r : es_->RequestsTo("/_bulk")) {
+    for (const auto& a : ParseBulk(r.body)) EXPECT_EQ(a.id, "1500");
+  }
+}
+
+TEST_F(SinkAppTest, AFailingDeadLetterTopicHoldsThePartitionSaysDegradedAndCountsRecordsOnce) {
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest&) { return ScriptedResponse{200, {}, R"({"items":[]})"}; });
+  std::vector<std::string> ledger;
+  absl::Mutex ledger_mu;
+  config_.on_dead_letter = [&](const std::string& error_class, const std::string&) {
+    absl::MutexLock lock(&ledger_mu);
+    ledger.push_back(error_class);
+  };
+  dlq_.failure = "Broker: Unknown topic or partition";
+  dlq_.fail_deliveries.store(true);
+  common::ConsumerRecord poison;
+  poison.topic = "twitter-stream";
+  poison.partition = 0;
+  poison.offset = 0;
+  poison.key = "1600";
+  poison.value = std::string("\x0a\xff garbage", 10);
+  AddRecords({poison});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  bool saw_degraded = false, committed_while_failing = false;
+  std::atomic<bool> healed{false};
+  ASSERT_TRUE(RunUntil(app.get(), [&] {
+                if (!healed.load()) {
+                  if (LastCommitted(0) > 0) committed_while_failing = true;
+                  if (app->status().state() == sink::SinkState::kDegraded &&
+                      absl::StrContains(app->status().ToJson("t"), "Unknown topic or partition")) {
+                    saw_degraded = true;
+                  }
+                  if (saw_degraded && dlq_.produced.load() >= 3) {
+                    dlq_.fail_deliveries.store(false);  // the operator creates the topic
+                    healed.store(true);
+                  }
+                  return false;
+                }
+                return LastCommitted(0) == 1 && app->status().state() == sink::SinkState::kRunning;
+              }).ok());
+  EXPECT_TRUE(saw_degraded);
+  EXPECT_FALSE(committed_while_failing);
+  const size_t attempts = dlq_.records.size();
+  EXPECT_GE(attempts, 3u);
+  EXPECT_EQ(app->status().counters().dead_lettered.load(), 1);
+  absl::MutexLock lock(&ledger_mu);
+  EXPECT_EQ(ledger, std::vector<std::string>{"DecodeError"}) << "the ledger counted attempts, not records";
+  std::cout << "dead letter delivered after " << attempts << " attempts\n";
+}
+
+TEST_F(SinkAppTest, AnItemThatFailsWith5xxEveryTimeIsDeadLetteredAfterTheRetryCap) {
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction& a) {
+                              return a.id == "1701" ? 500 : 201;
+                            }, "illegal_state_exception")};
+  });
+  AddRecords({TweetRecord(0, 0, "1700"), TweetRecord(0, 1, "1701"), TweetRecord(0, 2, "1702")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 3; }).ok());
+  ASSERT_EQ(dlq_.records.size(), 1u);
+  EXPECT_EQ(dlq_.records[0].key, "1701");
+  std::map<std::string, std::string> headers(dlq_.records[0].headers.begin(), dlq_.records[0].headers.end());
+  EXPECT_THAT(headers["dlq.error.message"], HasSubstr("scripted failure of 1701"));
+  EXPECT_THAT(headers["dlq.error.message"], HasSubstr("times"));
+  std::cout << "poison item dead-lettered after " << es_->RequestsTo("/_bulk").size() - 1 << " retries\n";
+}
+
+TEST_F(SinkAppTest, DegradedClearsAfterATransientFailureEndsInADeadLetter) {
+  config_.batch_max_records = 1;
+  config_.max_in_flight = 1;  // one worker: its blip, then its dead letter, then a clean bulk
+  std::atomic<int> calls{0};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    const int call = calls.fetch_add(1);
+    if (call == 0) return ScriptedResponse{503, {}, R"({"error":{"type":"unavailable","reason":"scripted blip"},"status":503})"};
+    if (call == 1) return ScriptedResponse{400, {}, R"({"error":{"type":"parse_exception","reason":"scripted bad request"},"status":400})"};
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "1800"), TweetRecord(0, 1, "1801")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  sink::SinkState last = sink::SinkState::kStarting;
+  ASSERT_TRUE(RunUntil(app.get(), [&] {
+                if (LastCommitted(0) < 2) return false;
+                last = app->status().state();
+                return last == sink::SinkState::kRunning;
+              }).ok());
+  EXPECT_EQ(last, sink::SinkState::kRunning) << app->status().ToJson("t");
+  EXPECT_EQ(dlq_.records.size(), 1u);
+}
+
+TEST(SinkConfigTest, AutoCommitAndAutoOffsetStoreAreRefused) {
+  for (const char* key : {"enable.auto.commit", "enable.auto.offset.store"}) {
+    sink::SinkConfig config;
+    config.consumer_properties[key] = "true";
+    absl::Status s = config.Validate();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << key << ": " << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(key));
+  }
+}
+
+TEST_F(SinkAppTest, StopEndsWithinTheShutdownTimeoutWhileElasticsearchHangs) {
+  config_.shutdown_timeout = std::chrono::milliseconds(1000);
+  config_.es.timeout = std::chrono::milliseconds(60000);
+  std::atomic<bool> asked{false};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest&) {
+    asked.store(true);
+    return ScriptedResponse{.status = 200, .body = R"({"items":[]})", .delay = std::chrono::milliseconds(25000)};
+  });
+  AddRecords({TweetRecord(0, 0, "1900")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  absl::Status status;
+  std::thread runner([&] { status = app->Run(); });
+  for (int i = 0; i < 500 && !asked.load(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(asked.load());
+  const absl::Time stop_at = absl::Now();
+  app->RequestStop();
+  runner.join();
+  const absl::Duration took = absl::Now() - stop_at;
+  EXPECT_LT(took, absl::Seconds(4)) << "shutdown took " << took << " with a 1 s shutdown timeout";
+  EXPECT_LE(LastCommitted(0), 0);  // nothing indexed, nothing committed past it
+  std::cout << "stopped in " << took << " with a hung bulk in flight\n";
+}
+
+TEST_F(SinkAppTest, DestroyingTheSinkWithDeadLettersInFlightTouchesNothingFreed) {
+  // Run under SANITIZE=1 (AddressSanitizer) this is the use-after-free check; in any build the
+  // delivery that arrives while the producer is destroyed must not be lost or crash.
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest&) { return ScriptedResponse{200, {}, R"({"items":[]})"}; });
+  dlq_.deliver_only_at_destruction.store(true);
+  config_.shutdown_timeout = std::chrono::milliseconds(200);
+  common::ConsumerRecord poison;
+  poison.topic = "twitter-stream";
+  poison.partition = 0;
+  poison.offset = 0;
+  poison.key = "2000";
+  poison.value = std::string("\x0a\xff garbage", 10);
+  AddRecords({poison});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return dlq_.produced.load() > 0; }).ok());
+  app.reset();  // the producer reports its outstanding delivery now
+  EXPECT_EQ(dlq_.records.size(), 1u);
 }
 
 }  // namespace
