@@ -48,9 +48,11 @@ absl::Status MemoryCursorStore::Save(const std::string& key, const Cursor& curso
 
 absl::StatusOr<std::unique_ptr<KafkaCursorStore>> KafkaCursorStore::Create(const std::string& bootstrap_servers,
                                                                          const std::string& topic,
+                                                                         int replication_factor,
                                                                          common::Producer* producer,
                                                                          std::chrono::milliseconds timeout) {
   // Compacted: only the newest cursor per key matters; one partition keeps reading it cheap.
+  (void)replication_factor;
   TS_RETURN_IF_ERROR(common::EnsureTopic(bootstrap_servers, topic, 1, 1, timeout,
                                          {{"cleanup.policy", "compact"}}));
   TS_ASSIGN_OR_RETURN(auto values, common::ReadCompactedTopic(bootstrap_servers, topic, timeout));

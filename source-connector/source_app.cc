@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig&
   TS_ASSIGN_OR_RETURN(auto http, common::CurlHttpClient::Create());
   std::unique_ptr<CursorStore> cursors;
   if ((config.mode == "search" || config.mode == "stream") && !config.cursor_topic.empty()) {
-    TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic, producer.get(),
+    TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic,
+                                                          config.replication_factor, producer.get(),
                                                           config.kafka_timeout));
   }
   return CreateWith(config, std::move(producer), std::move(http), std::move(cursors));
@@ -368,7 +369,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   XApiOptions api = config_.x_api;
   if (config_.sync_rules) {
     // Rules first: an invalid rule is reported with the API's reason and nothing else starts.
-    StreamRulesClient rules(http_.get(), api);
+    StreamRulesClient rules(http_.get(), api, config_.name);
     TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
     TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
                  << " deleted, " << result.kept.size() << " kept";

@@ -94,7 +94,9 @@ struct BodyOutcome {
 struct SourceSummary {
   int64_t bodies = 0;           // response bodies (pages, lookups, stream lines) read
   int64_t tweets = 0;           // tweets mapped
-  int64_t skipped = 0;          // records that could not be mapped (malformed body, tweet without id/text)
+  int64_t skipped = 0;          // records that could not be mapped (malformed body, tweet without id/text),
+                                // or not produced because they are too large (too_large)
+  int64_t too_large = 0;        // tweets whose record is larger than the topic accepts: skipped, see README
   int64_t api_problems = 0;     // partial errors reported by the API inside 2xx bodies
   int64_t produced = 0;
   int64_t delivered = 0;

@@ -32,7 +32,7 @@ absl::StatusOr<RulesAccess> Rules(const SourceConfigSource& source) {
   if (!http.ok()) return http.status();
   RulesAccess access;
   access.http = std::move(*http);
-  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api);
+  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api, config->name);
   return access;
 }
 

@@ -19,6 +19,11 @@ std::optional<int64_t> HeaderInt(const common::HttpResponse& response, absl::str
 
 }  // namespace
 
+std::optional<absl::Time> ParseHttpDate(absl::string_view value) {
+  (void)value;
+  return std::nullopt;
+}
+
 // "title: detail [type]" of the first problem of a body, or a bounded printable snippet of a
 // non-JSON body (a recorded 429 was text/plain, a 404 was HTML). Sets *usage_capped when the
 // problem is the usage cap (matched on the type URI's suffix: the host part changed over time).
@@ -82,7 +87,7 @@ absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
   XApiResponse out;
   out.http_status = response->status;
   out.rate_limit = {HeaderInt(*response, "x-rate-limit-limit"), HeaderInt(*response, "x-rate-limit-remaining"),
-                    HeaderInt(*response, "x-rate-limit-reset")};
+                    HeaderInt(*response, "x-rate-limit-reset"), ParseHttpDate(response->Header("date"))};
   const int status = response->status;
   if (status >= 200 && status < 300) {
     out.body = std::move(response->body);
