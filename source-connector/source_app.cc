@@ -24,6 +24,10 @@ absl::Status SourceConfig::Validate() const {
           "X_BEARER_TOKEN: stream mode needs the app's bearer token in the environment variable X_BEARER_TOKEN "
           "(or a file named by X_BEARER_TOKEN_FILE)");
     }
+    if (sync_rules && name.find(':') != std::string::npos) {
+      // ':' ends the tag prefix "<name>:" that marks this source's rules: "a" would own "a:b"'s rules.
+      return absl::InvalidArgumentError("name: must not contain ':' in stream mode (the rules' tag prefix is \"<name>:\")");
+    }
     if (sync_rules && rules.empty()) {
       return absl::InvalidArgumentError("rule: stream mode needs at least one --rule or a --rules-file (or --no-sync-rules)");
     }
@@ -372,7 +376,12 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
     StreamRulesClient rules(http_.get(), api, config_.name);
     TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
     TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
-                 << " deleted, " << result.kept.size() << " kept";
+                 << " deleted, " << result.kept.size() << " kept, " << result.shared.size() << " shared, "
+                 << result.foreign.size() << " foreign";
+    std::vector<SourceStatus::Rule> foreign;
+    for (const ActiveRule& r : result.foreign) foreign.push_back({r.id, r.rule.value, r.rule.tag});
+    status_.SetRules(static_cast<int64_t>(result.kept.size() + result.added.size()),
+                     static_cast<int64_t>(result.shared.size()), foreign);
   }
   XStreamOptions options = config_.stream;
   options.base_url = api.base_url;

@@ -70,7 +70,11 @@ grpc::Status SourceControlService::ListRules(grpc::ServerContext* context, const
   if (!access.ok()) return control::ToGrpc(access.status());
   auto rules = access->client->ListRules();
   if (!rules.ok()) return control::ToGrpc(rules.status());
-  for (const ActiveRule& r : *rules) ToProto(r, response->add_rules());
+  for (const ActiveRule& r : *rules) {
+    v1::StreamRule* out = response->add_rules();
+    ToProto(r, out);
+    out->set_owned(access->client->Owns(r));
+  }
   return grpc::Status::OK;
 }
 
