@@ -151,7 +151,13 @@ class SourceApp {
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
                           BodyOutcome* outcome = nullptr);
 
+  // Caps the producer's message.max.bytes and batch.size to the topic's max.message.bytes (read from
+  // the broker), so that a record too large is refused alone when produced; that limit, or -1 unknown.
+  static int64_t FitProducerToTopic(const SourceConfig& config, common::KafkaProducerOptions* options);
+
   SourceConfig config_;
+  // The topic's max.message.bytes as read at Create() (-1: unknown, e.g. CreateWith), for reports.
+  int64_t topic_max_bytes_ = -1;
   std::unique_ptr<common::Producer> producer_;
   std::unique_ptr<common::HttpClient> http_;
   std::unique_ptr<CursorStore> cursors_;

@@ -74,6 +74,11 @@ void SourceStatus::SetRules(int64_t owned, int64_t shared, const std::vector<Rul
   foreign_rules_.assign(foreign.begin(), foreign.begin() + std::min<size_t>(foreign.size(), 20));
 }
 
+void SourceStatus::SetTooLarge(int64_t count) {
+  absl::MutexLock lock(&mu_);
+  too_large_ = count;
+}
+
 void SourceStatus::SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                                int64_t api_problems, int64_t requests, int64_t polls) {
   absl::MutexLock lock(&mu_);
@@ -98,6 +103,7 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
     w.Key(kNames[i]);
     w.Int64(counters_[i]);
   }
+  w.Key("too_large"); w.Int64(too_large_);
   w.EndObject();
   w.Key("cursor");
   w.StartObject();

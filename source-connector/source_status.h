@@ -36,6 +36,9 @@ class SourceStatus {
   void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                    int64_t api_problems, int64_t requests, int64_t polls);
 
+  // Tweets skipped because their record is larger than the topic accepts (also in `skipped`).
+  void SetTooLarge(int64_t count);
+
   std::string ToJson(const std::string& connector_name) const;
   // The control API's view: degraded/cause, counters, last errors, the source detail.
   void FillProto(connector::v1::ConnectorStatus* out) const;
@@ -54,6 +57,7 @@ class SourceStatus {
   int64_t rules_owned_ ABSL_GUARDED_BY(mu_) = 0, rules_shared_ ABSL_GUARDED_BY(mu_) = 0,
           rules_foreign_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Rule> foreign_rules_ ABSL_GUARDED_BY(mu_);
+  int64_t too_large_ ABSL_GUARDED_BY(mu_) = 0;
   mutable std::atomic<bool> write_failed_logged_{false};
 };
 
