@@ -464,6 +464,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   // confirmed everything read before it.
   auto save_cursor = [&]() -> absl::Status {
     if (newest.empty()) return absl::OkStatus();
+    if (!producer_->FatalError().ok()) return absl::OkStatus();  // nothing more gets delivered: Run() reports it
     const int64_t failed_before = producer_->Counters().failed;
     TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
     if (producer_->Counters().failed != failed_before) return absl::OkStatus();  // stays where it was
