@@ -136,6 +136,11 @@ int64_t SourceApp::FitProducerToTopic(const SourceConfig& config, common::KafkaP
   }
   if (room < message_max) options->extra["message.max.bytes"] = absl::StrCat(room);
   if (options->batch_size_bytes > room) options->batch_size_bytes = static_cast<int>(room);
+  if (room < message_max) {
+    TS_LOG(INFO) << "topic " << config.topic << " takes records up to max.message.bytes=" << topic_max
+                 << ": producer message.max.bytes=" << room << ", batch.size=" << options->batch_size_bytes
+                 << " (a larger tweet is skipped and reported)";
+  }
   return topic_max;
 }
 
