@@ -295,6 +295,63 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
   return status;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& bootstrap_servers,
+                                                                       const std::string& topic,
+                                                                       std::chrono::milliseconds timeout) {
+  RdKafkaHandle handle;
+  if (absl::Status s = MakeHandle(bootstrap_servers, &handle); !s.ok()) return s;
+  char errstr[512];
+  rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(handle.rk);
+  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(handle.rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_AdminOptions_set_request_timeout(admin, static_cast<int>(timeout.count()), errstr, sizeof errstr);
+  rd_kafka_DescribeConfigs(handle.rk, &resource, 1, admin, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  absl::StatusOr<std::map<std::string, std::string>> out = std::map<std::string, std::string>();
+  const std::string what = absl::StrCat("describing topic ", topic, " at ", bootstrap_servers);
+  auto error_status = [&](rd_kafka_resp_err_t err, const char* message) -> absl::Status {
+    const std::string text = absl::StrCat(what, ": ", message != nullptr ? message : rd_kafka_err2str(err));
+    switch (err) {
+      case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        return absl::NotFoundError(text);
+      case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        return absl::PermissionDeniedError(text);
+      case RD_KAFKA_RESP_ERR__TIMED_OUT:
+        return absl::DeadlineExceededError(text);
+      default:
+        return absl::UnavailableError(text);
+    }
+  };
+  if (event == nullptr) {
+    out = absl::DeadlineExceededError(absl::StrCat(what, ": no answer"));
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    out = error_status(rd_kafka_event_error(event), rd_kafka_event_error_string(event));
+  } else {
+    const rd_kafka_DescribeConfigs_result_t* result = rd_kafka_event_DescribeConfigs_result(event);
+    size_t count = 0;
+    const rd_kafka_ConfigResource_t** resources = rd_kafka_DescribeConfigs_result_resources(result, &count);
+    for (size_t i = 0; i < count && out.ok(); ++i) {
+      if (rd_kafka_ConfigResource_error(resources[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        out = error_status(rd_kafka_ConfigResource_error(resources[i]), rd_kafka_ConfigResource_error_string(resources[i]));
+        break;
+      }
+      size_t entries = 0;
+      const rd_kafka_ConfigEntry_t** configs = rd_kafka_ConfigResource_configs(resources[i], &entries);
+      for (size_t j = 0; j < entries; ++j) {
+        const char* name = rd_kafka_ConfigEntry_name(configs[j]);
+        const char* value = rd_kafka_ConfigEntry_value(configs[j]);
+        if (name != nullptr) (*out)[name] = value != nullptr ? value : "";
+      }
+    }
+  }
+  if (event) rd_kafka_event_destroy(event);
+  rd_kafka_AdminOptions_destroy(admin);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_ConfigResource_destroy(resource);
+  return out;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> ReadCompactedTopic(const std::string& bootstrap_servers,
                                                                       const std::string& topic,
                                                                       std::chrono::milliseconds timeout) {

@@ -85,6 +85,14 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
                          int replication_factor, std::chrono::milliseconds timeout,
                          const std::map<std::string, std::string>& topic_config = {});
 
+// The configuration of an existing topic as the broker applies it (its own settings and the broker's
+// defaults for the rest), e.g. "cleanup.policy" -> "compact", "max.message.bytes" -> "1048588".
+// NOT_FOUND when the topic does not exist; UNAVAILABLE/DEADLINE_EXCEEDED when the broker does not
+// answer within `timeout`; PERMISSION_DENIED without DescribeConfigs rights.
+absl::StatusOr<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& bootstrap_servers,
+                                                                       const std::string& topic,
+                                                                       std::chrono::milliseconds timeout);
+
 // Reads a (compacted) topic from its beginning to its current end, all partitions, and returns the last
 // value of every key (keys whose last record is a tombstone are absent). A topic that does not exist
 // reads as empty. DEADLINE_EXCEEDED when the end was not reached within `timeout`.

@@ -287,6 +287,17 @@ class RdKafkaProducer : public Producer {
     return {produced_.load(), dr_->delivered.load(), dr_->failed.load()};
   }
 
+  absl::Status FatalError() const override {
+    char reason[512] = "";
+    const rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk_, reason, sizeof reason);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("Kafka producer fatal error (", rd_kafka_err2name(err), "): ", reason,
+                                            " — the idempotent producer cannot go on; the source stops (a restart "
+                                            "makes a new producer and continues from the cursor)"));
+  }
+
+  rd_kafka_t* handle() { return rk_; }
+
  private:
   // Frees a message's state when librdkafka did not take the message.
   void Discard(MessageState* state) {
@@ -347,6 +358,9 @@ class RdKafkaProducer : public Producer {
         }
       }
       Discard(state);
+      if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        if (absl::Status fatal = FatalError(); !fatal.ok()) return fatal;
+      }
       return KafkaErrorToStatus(static_cast<RdKafka::ErrorCode>(err), absl::StrCat("produce to ", topic_name));
     }
   }
@@ -397,6 +411,16 @@ absl::Status Producer::ProduceCopy(const ProducerRecordRef& ref) {
     };
   }
   return Produce(std::move(record));
+}
+
+absl::Status TriggerFatalErrorForTesting(Producer* producer, const std::string& reason) {
+  auto* kafka = dynamic_cast<RdKafkaProducer*>(producer);
+  if (kafka == nullptr) return absl::InvalidArgumentError("not a producer made by CreateKafkaProducer");
+  const rd_kafka_resp_err_t err =
+      rd_kafka_test_fatal_error(kafka->handle(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason.c_str());
+  if (err == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS) return absl::FailedPreconditionError("a fatal error was raised already");
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return absl::InternalError(rd_kafka_err2str(err));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Producer>> CreateKafkaProducer(const KafkaProducerOptions& options) {

@@ -81,6 +81,12 @@ class Producer {
   // in flight at the deadline.
   virtual absl::Status Flush(std::chrono::milliseconds timeout) = 0;
   virtual ProducerCounters Counters() const = 0;
+  // OK, or INTERNAL with the reason once the producer hit a fatal error (librdkafka's idempotent
+  // producer raises one when it can no longer guarantee ordering without gaps or duplicates, e.g. the
+  // broker lost acknowledged records or fenced the producer id). A fatal producer stays unusable:
+  // every later Produce() fails and the owner has to stop and start again with a new producer.
+  // Any thread; it does not need Poll() to be called (it reads librdkafka's state directly).
+  virtual absl::Status FatalError() const { return absl::OkStatus(); }
 };
 
 struct KafkaProducerOptions {
@@ -109,5 +115,11 @@ struct KafkaProducerOptions {
 
 // librdkafka producer: enable.idempotence=true and acks=all, always (see DESIGN.md).
 absl::StatusOr<std::unique_ptr<Producer>> CreateKafkaProducer(const KafkaProducerOptions& options);
+
+// For tests only: raises a fabricated fatal error with `reason` in a producer made by
+// CreateKafkaProducer, through librdkafka's own test hook (rd_kafka_test_fatal_error: a real fatal
+// error of the idempotent producer cannot be caused on purpose). INVALID_ARGUMENT for another
+// Producer, FAILED_PRECONDITION when a fatal error was raised already.
+absl::Status TriggerFatalErrorForTesting(Producer* producer, const std::string& reason);
 
 }  // namespace tweetstream::common

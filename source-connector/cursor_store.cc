@@ -4,7 +4,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/kafka_consumer.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -48,11 +52,41 @@ absl::Status MemoryCursorStore::Save(const std::string& key, const Cursor& curso
 
 absl::StatusOr<std::unique_ptr<KafkaCursorStore>> KafkaCursorStore::Create(const std::string& bootstrap_servers,
                                                                          const std::string& topic,
+                                                                         int replication_factor,
                                                                          common::Producer* producer,
                                                                          std::chrono::milliseconds timeout) {
-  // Compacted: only the newest cursor per key matters; one partition keeps reading it cheap.
-  TS_RETURN_IF_ERROR(common::EnsureTopic(bootstrap_servers, topic, 1, 1, timeout,
-                                         {{"cleanup.policy", "compact"}}));
+  // Compacted: only the newest cursor per key matters; one partition keeps reading it cheap. As many
+  // replicas as the data topic: a lost cursor means re-reading (or, past the 7-day search window,
+  // skipping) what it stood for.
+  if (absl::Status s = common::EnsureTopic(bootstrap_servers, topic, 1, replication_factor, timeout,
+                                           {{"cleanup.policy", "compact"}});
+      !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("cursor topic (--cursor-topic, --replication-factor ",
+                                               replication_factor, "): ", s.message()));
+  }
+  // An existing topic may have been made by hand, or by an older version, without compaction.
+  auto config = common::DescribeTopicConfig(bootstrap_servers, topic, timeout);
+  if (!config.ok()) {
+    TS_LOG(WARNING) << "cannot check that the cursor topic " << topic << " is compacted (" << config.status().message()
+                    << "); going on. It must have cleanup.policy=compact, or cursors vanish after retention.ms";
+  } else {
+    const std::string policy = (*config)["cleanup.policy"];
+    const std::vector<std::string> policies = absl::StrSplit(policy, ',', absl::SkipWhitespace());
+    const bool compact = std::find(policies.begin(), policies.end(), "compact") != policies.end();
+    const bool deletes = std::find(policies.begin(), policies.end(), "delete") != policies.end();
+    if (!compact) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cursor topic ", topic, " has cleanup.policy=", policy.empty() ? "(unknown)" : policy,
+          ": it must be compacted, or the broker deletes the cursors after retention.ms and the source starts over. "
+          "Fix it with: kafka-configs.sh --bootstrap-server ", bootstrap_servers, " --alter --entity-type topics "
+          "--entity-name ", topic, " --add-config cleanup.policy=compact (or name another --cursor-topic)"));
+    }
+    if (deletes) {
+      TS_LOG(WARNING) << "cursor topic " << topic << " has cleanup.policy=" << policy
+                      << ": a cursor not updated within retention.ms (" << (*config)["retention.ms"]
+                      << " ms) is deleted; cleanup.policy=compact alone keeps it";
+    }
+  }
   TS_ASSIGN_OR_RETURN(auto values, common::ReadCompactedTopic(bootstrap_servers, topic, timeout));
   auto store = std::unique_ptr<KafkaCursorStore>(new KafkaCursorStore(topic, producer, timeout));
   for (const auto& [key, value] : values) {

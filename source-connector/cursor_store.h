@@ -41,12 +41,21 @@ class MemoryCursorStore : public CursorStore {
   std::map<std::string, Cursor> cursors_;
 };
 
-// The compacted Kafka topic. Create() makes the topic if missing (cleanup.policy=compact) and reads
-// it whole; Save() produces through `producer` (not owned) and flushes it with `timeout`.
+// The compacted Kafka topic. Create() makes the topic if missing (one partition, cleanup.policy=
+// compact, `replication_factor` replicas: the same --replication-factor as the data topic, since
+// losing the cursor means re-reading or skipping), checks an existing one and reads it whole; Save()
+// produces through `producer` (not owned) and flushes it with `timeout`.
+// Create() fails with FAILED_PRECONDITION when the topic exists but is not compacted: with
+// cleanup.policy=delete the broker drops cursors after retention.ms (7 days by default), and the
+// source would start over from --start-time (or from now) without a word. "compact,delete" is
+// accepted with a warning (cursors not updated within retention.ms can still go). When the broker
+// does not let us read the topic's configuration, Create() warns and goes on. INVALID_ARGUMENT when
+// the broker refuses to create the topic (e.g. more replicas than brokers).
 class KafkaCursorStore : public CursorStore {
  public:
   static absl::StatusOr<std::unique_ptr<KafkaCursorStore>> Create(const std::string& bootstrap_servers,
                                                                   const std::string& topic,
+                                                                  int replication_factor,
                                                                   common::Producer* producer,
                                                                   std::chrono::milliseconds timeout);
   std::optional<Cursor> Get(const std::string& key) const override;

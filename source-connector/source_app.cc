@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/kafka_consumer.h"
 #include "common/logging.h"
@@ -23,6 +26,10 @@ absl::Status SourceConfig::Validate() const {
       return absl::InvalidArgumentError(
           "X_BEARER_TOKEN: stream mode needs the app's bearer token in the environment variable X_BEARER_TOKEN "
           "(or a file named by X_BEARER_TOKEN_FILE)");
+    }
+    if (sync_rules && name.find(':') != std::string::npos) {
+      // ':' ends the tag prefix "<name>:" that marks this source's rules: "a" would own "a:b"'s rules.
+      return absl::InvalidArgumentError("name: must not contain ':' in stream mode (the rules' tag prefix is \"<name>:\")");
     }
     if (sync_rules && rules.empty()) {
       return absl::InvalidArgumentError("rule: stream mode needs at least one --rule or a --rules-file (or --no-sync-rules)");
@@ -107,6 +114,36 @@ bool IdLess(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+int64_t SourceApp::FitProducerToTopic(const SourceConfig& config, common::KafkaProducerOptions* options) {
+  auto topic_config = common::DescribeTopicConfig(config.bootstrap_servers, config.topic, config.kafka_timeout);
+  int64_t topic_max = 0;
+  if (!topic_config.ok() || !absl::SimpleAtoi((*topic_config)["max.message.bytes"], &topic_max) || topic_max <= 0) {
+    TS_LOG(WARNING) << "cannot read max.message.bytes of topic " << config.topic << " ("
+                    << (topic_config.ok() ? "not in its configuration" : topic_config.status().message())
+                    << "); a tweet too large for it will fail its delivery instead of being skipped";
+    return -1;
+  }
+  // The broker refuses a whole batch larger than the topic's max.message.bytes, so a record too large for
+  // it would fail every record batched with it. librdkafka checks each record against message.max.bytes
+  // when it is produced (and a record larger than batch.size always goes in a batch of its own): with
+  // both below the topic's limit (less the batch header), a record too large is refused alone, at once,
+  // and nothing else suffers. message.max.bytes is only ever lowered here (librdkafka's default is 1000000).
+  constexpr int64_t kBatchHeaderMargin = 128;
+  const int64_t room = std::max<int64_t>(1000, topic_max - kBatchHeaderMargin);
+  int64_t message_max = 1000000;
+  if (auto it = options->extra.find("message.max.bytes"); it != options->extra.end()) {
+    (void)absl::SimpleAtoi(it->second, &message_max);
+  }
+  if (room < message_max) options->extra["message.max.bytes"] = absl::StrCat(room);
+  if (options->batch_size_bytes > room) options->batch_size_bytes = static_cast<int>(room);
+  if (room < message_max) {
+    TS_LOG(INFO) << "topic " << config.topic << " takes records up to max.message.bytes=" << topic_max
+                 << ": producer message.max.bytes=" << room << ", batch.size=" << options->batch_size_bytes
+                 << " (a larger tweet is skipped and reported)";
+  }
+  return topic_max;
+}
+
 absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig& config) {
   TS_RETURN_IF_ERROR(config.Validate());
   TS_RETURN_IF_ERROR(common::EnsureTopic(config.bootstrap_servers, config.topic, config.partitions,
@@ -114,14 +151,18 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig&
   common::KafkaProducerOptions producer_options = config.producer;
   producer_options.bootstrap_servers = config.bootstrap_servers;
   producer_options.client_id = config.name;
+  const int64_t topic_max_bytes = FitProducerToTopic(config, &producer_options);
   TS_ASSIGN_OR_RETURN(auto producer, common::CreateKafkaProducer(producer_options));
   TS_ASSIGN_OR_RETURN(auto http, common::CurlHttpClient::Create());
   std::unique_ptr<CursorStore> cursors;
   if ((config.mode == "search" || config.mode == "stream") && !config.cursor_topic.empty()) {
-    TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic, producer.get(),
+    TS_ASSIGN_OR_RETURN(cursors, KafkaCursorStore::Create(config.bootstrap_servers, config.cursor_topic,
+                                                          config.replication_factor, producer.get(),
                                                           config.kafka_timeout));
   }
-  return CreateWith(config, std::move(producer), std::move(http), std::move(cursors));
+  TS_ASSIGN_OR_RETURN(auto app, CreateWith(config, std::move(producer), std::move(http), std::move(cursors)));
+  app->topic_max_bytes_ = topic_max_bytes;
+  return app;
 }
 
 absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::CreateWith(const SourceConfig& config,
@@ -137,19 +178,39 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::CreateWith(const SourceCon
 void SourceApp::PublishStatus(const SourceSummary& s) {
   const common::ProducerCounters c = producer_->Counters();
   status_.SetCounters(s.tweets, c.produced, c.delivered, c.failed, s.skipped, s.api_problems, s.requests, s.polls);
+  status_.SetTooLarge(s.too_large);
   if (!config_.status_file.empty()) status_.WriteFile(config_.status_file, config_.name);
 }
 
 absl::Status SourceApp::Run(SourceSummary* summary) {
   status_.SetState("RUNNING");
   PublishStatus(*summary);
+  // A fatal producer error (the idempotent producer can no longer guarantee order without gaps) is
+  // final: this producer never delivers again. Watched here, on its own thread, so that the source
+  // says FAILED with the reason at once, also while it sleeps between polls or the stream is quiet.
+  absl::Notification finished;
+  std::thread fatal_watch([this, &finished] {
+    while (!finished.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
+      const absl::Status fatal = producer_->FatalError();
+      if (fatal.ok()) continue;
+      status_.RecordError(std::string(fatal.message()));
+      status_.SetState("FAILED", std::string(fatal.message()));
+      stop_.store(true);  // every loop ends at its next check
+      return;
+    }
+  });
   absl::Status status;
   if (config_.mode == "search") status = RunSearch(summary);
   else if (config_.mode == "stream") status = RunStream(summary);
   else if (config_.mode == "synthetic") status = RunSynthetic(summary);
   else status = RunReplay(summary);
-  // Wait for every delivery, bounded: a record is only "done" once the broker acknowledged it.
-  absl::Status flushed = producer_->Flush(config_.kafka_timeout);
+  finished.Notify();
+  fatal_watch.join();
+  const absl::Status fatal = producer_->FatalError();
+  if (!fatal.ok()) status = fatal;  // whatever the loop saw last, this is why
+  // Wait for every delivery, bounded: a record is only "done" once the broker acknowledged it (a fatal
+  // producer delivers nothing more: no point in waiting long).
+  absl::Status flushed = producer_->Flush(fatal.ok() ? config_.kafka_timeout : std::chrono::milliseconds(1000));
   common::ProducerCounters counters = producer_->Counters();
   summary->produced = counters.produced;
   summary->delivered = counters.delivered;
@@ -206,7 +267,24 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
   for (const EncodedTweet& tweet : encoded_.tweets) {
     record.key = tweet.id;
     record.value = tweet.value;
-    TS_RETURN_IF_ERROR(producer_->ProduceCopy(record));
+    const absl::Status produced = producer_->ProduceCopy(record);
+    if (absl::IsInvalidArgument(produced)) {
+      // Larger than the topic takes (the producer's message.max.bytes follows the topic's
+      // max.message.bytes): it can never be delivered, so it is reported, counted and skipped, and the
+      // cursor moves past it like past any tweet read (the README's Delivery guarantees).
+      ++summary->too_large;
+      ++summary->skipped;
+      const std::string message = absl::StrCat(
+          "tweet ", tweet.id, " skipped: its record (", tweet.id.size() + tweet.value.size(), " bytes) is larger than ",
+          topic_max_bytes_ > 0 ? absl::StrCat("topic ", config_.topic, " accepts (max.message.bytes ", topic_max_bytes_, ")")
+                               : std::string("the producer accepts (message.max.bytes)"),
+          "; ", produced.message());
+      TS_LOG(WARNING) << message;
+      status_.RecordError(message);
+      if (outcome != nullptr && IdLess(outcome->newest_id, tweet.id)) outcome->newest_id = tweet.id;
+      continue;
+    }
+    TS_RETURN_IF_ERROR(produced);
     ++summary->tweets;
     if (outcome != nullptr) {
       ++outcome->tweets;
@@ -368,10 +446,15 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   XApiOptions api = config_.x_api;
   if (config_.sync_rules) {
     // Rules first: an invalid rule is reported with the API's reason and nothing else starts.
-    StreamRulesClient rules(http_.get(), api);
+    StreamRulesClient rules(http_.get(), api, config_.name);
     TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
     TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
-                 << " deleted, " << result.kept.size() << " kept";
+                 << " deleted, " << result.kept.size() << " kept, " << result.shared.size() << " shared, "
+                 << result.foreign.size() << " foreign";
+    std::vector<SourceStatus::Rule> foreign;
+    for (const ActiveRule& r : result.foreign) foreign.push_back({r.id, r.rule.value, r.rule.tag});
+    status_.SetRules(static_cast<int64_t>(result.kept.size() + result.added.size()),
+                     static_cast<int64_t>(result.shared.size()), foreign);
   }
   XStreamOptions options = config_.stream;
   options.base_url = api.base_url;
@@ -386,6 +469,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   // confirmed everything read before it.
   auto save_cursor = [&]() -> absl::Status {
     if (newest.empty()) return absl::OkStatus();
+    if (!producer_->FatalError().ok()) return absl::OkStatus();  // nothing more gets delivered: Run() reports it
     const int64_t failed_before = producer_->Counters().failed;
     TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
     if (producer_->Counters().failed != failed_before) return absl::OkStatus();  // stays where it was

@@ -94,7 +94,9 @@ struct BodyOutcome {
 struct SourceSummary {
   int64_t bodies = 0;           // response bodies (pages, lookups, stream lines) read
   int64_t tweets = 0;           // tweets mapped
-  int64_t skipped = 0;          // records that could not be mapped (malformed body, tweet without id/text)
+  int64_t skipped = 0;          // records that could not be mapped (malformed body, tweet without id/text),
+                                // or not produced because they are too large (too_large)
+  int64_t too_large = 0;        // tweets whose record is larger than the topic accepts: skipped, see README
   int64_t api_problems = 0;     // partial errors reported by the API inside 2xx bodies
   int64_t produced = 0;
   int64_t delivered = 0;
@@ -149,7 +151,13 @@ class SourceApp {
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
                           BodyOutcome* outcome = nullptr);
 
+  // Caps the producer's message.max.bytes and batch.size to the topic's max.message.bytes (read from
+  // the broker), so that a record too large is refused alone when produced; that limit, or -1 unknown.
+  static int64_t FitProducerToTopic(const SourceConfig& config, common::KafkaProducerOptions* options);
+
   SourceConfig config_;
+  // The topic's max.message.bytes as read at Create() (-1: unknown, e.g. CreateWith), for reports.
+  int64_t topic_max_bytes_ = -1;
   std::unique_ptr<common::Producer> producer_;
   std::unique_ptr<common::HttpClient> http_;
   std::unique_ptr<CursorStore> cursors_;

@@ -32,7 +32,7 @@ absl::StatusOr<RulesAccess> Rules(const SourceConfigSource& source) {
   if (!http.ok()) return http.status();
   RulesAccess access;
   access.http = std::move(*http);
-  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api);
+  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api, config->name);
   return access;
 }
 
@@ -70,7 +70,11 @@ grpc::Status SourceControlService::ListRules(grpc::ServerContext* context, const
   if (!access.ok()) return control::ToGrpc(access.status());
   auto rules = access->client->ListRules();
   if (!rules.ok()) return control::ToGrpc(rules.status());
-  for (const ActiveRule& r : *rules) ToProto(r, response->add_rules());
+  for (const ActiveRule& r : *rules) {
+    v1::StreamRule* out = response->add_rules();
+    ToProto(r, out);
+    out->set_owned(access->client->Owns(r));
+  }
   return grpc::Status::OK;
 }
 

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/secrets.h"
@@ -63,6 +66,19 @@ void SourceStatus::SetGap(const std::string& description) {
   gap_ = description;
 }
 
+void SourceStatus::SetRules(int64_t owned, int64_t shared, const std::vector<Rule>& foreign) {
+  absl::MutexLock lock(&mu_);
+  rules_owned_ = owned;
+  rules_shared_ = shared;
+  rules_foreign_ = static_cast<int64_t>(foreign.size());
+  foreign_rules_.assign(foreign.begin(), foreign.begin() + std::min<size_t>(foreign.size(), 20));
+}
+
+void SourceStatus::SetTooLarge(int64_t count) {
+  absl::MutexLock lock(&mu_);
+  too_large_ = count;
+}
+
 void SourceStatus::SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                                int64_t api_problems, int64_t requests, int64_t polls) {
   absl::MutexLock lock(&mu_);
@@ -87,6 +103,7 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
     w.Key(kNames[i]);
     w.Int64(counters_[i]);
   }
+  w.Key("too_large"); w.Int64(too_large_);
   w.EndObject();
   w.Key("cursor");
   w.StartObject();
@@ -100,6 +117,22 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.Key("reset"); Str(w, rl_reset_ >= 0 ? Rfc3339(absl::FromUnixSeconds(rl_reset_)) : "");
   w.EndObject();
   w.Key("gap"); Str(w, gap_);
+  w.Key("rules");
+  w.StartObject();
+  w.Key("owned"); w.Int64(rules_owned_);
+  w.Key("shared"); w.Int64(rules_shared_);
+  w.Key("foreign"); w.Int64(rules_foreign_);
+  w.Key("foreign_rules");
+  w.StartArray();
+  for (const Rule& r : foreign_rules_) {
+    w.StartObject();
+    w.Key("id"); Str(w, r.id);
+    w.Key("value"); Str(w, r.value);
+    w.Key("tag"); Str(w, r.tag);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
   w.Key("last_errors");
   w.StartArray();
   for (const auto& [time, message] : errors_) {
@@ -143,6 +176,10 @@ void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
   d->set_gap(gap_);
   d->set_polls(counters_[7]);
   d->set_api_problems(counters_[5]);
+  d->set_rules_owned(rules_owned_);
+  d->set_rules_shared(rules_shared_);
+  d->set_rules_foreign(rules_foreign_);
+  for (const Rule& r : foreign_rules_) d->add_foreign_rules(absl::StrCat(r.id, " \"", r.value, "\" [", r.tag, "]"));
 }
 
 }  // namespace tweetstream::source

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -25,9 +26,18 @@ class SourceStatus {
   void SetCursor(const std::string& key, const std::string& newest_id);
   void SetRateLimit(int64_t limit, int64_t remaining, int64_t reset_epoch_seconds);
   void SetGap(const std::string& description);
+  // stream: the rules found at the last sync (see stream_rules.h): how many are owned and shared,
+  // and the foreign ones (all counted, the first 20 kept for the JSON and the control API).
+  struct Rule {
+    std::string id, value, tag;
+  };
+  void SetRules(int64_t owned, int64_t shared, const std::vector<Rule>& foreign);
   // Counters, set from the summary.
   void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                    int64_t api_problems, int64_t requests, int64_t polls);
+
+  // Tweets skipped because their record is larger than the topic accepts (also in `skipped`).
+  void SetTooLarge(int64_t count);
 
   std::string ToJson(const std::string& connector_name) const;
   // The control API's view: degraded/cause, counters, last errors, the source detail.
@@ -44,6 +54,10 @@ class SourceStatus {
   int64_t rl_limit_ ABSL_GUARDED_BY(mu_) = -1, rl_remaining_ ABSL_GUARDED_BY(mu_) = -1,
           rl_reset_ ABSL_GUARDED_BY(mu_) = -1;
   int64_t counters_[8] ABSL_GUARDED_BY(mu_) = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t rules_owned_ ABSL_GUARDED_BY(mu_) = 0, rules_shared_ ABSL_GUARDED_BY(mu_) = 0,
+          rules_foreign_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Rule> foreign_rules_ ABSL_GUARDED_BY(mu_);
+  int64_t too_large_ ABSL_GUARDED_BY(mu_) = 0;
   mutable std::atomic<bool> write_failed_logged_{false};
 };
 

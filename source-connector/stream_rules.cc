@@ -274,38 +274,70 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::SyncRules(const std::vector<S
   auto current = ListRules();
   if (!current.ok()) return current.status();
 
-  // The difference by (value, tag).
+  // Sort the active rules: for each configured value, an owned rule with the right tag is kept; else
+  // a foreign rule with that value is shared; else an owned rule with another tag is re-tagged. Every
+  // other owned rule is stale; every other foreign rule is left alone.
   RulesSyncResult result;
   result.dry_run = dry_run;
-  std::vector<StreamRule> to_add;
-  std::set<std::pair<std::string, std::string>> wanted;
-  for (const StreamRule& r : desired) wanted.insert({r.value, r.tag});
-  std::set<std::pair<std::string, std::string>> present;
-  std::set<std::string> deleted_values;
-  for (const ActiveRule& r : *current) {
-    const auto key = std::make_pair(r.rule.value, r.rule.tag);
-    if (wanted.count(key) > 0 && present.insert(key).second) {
-      result.kept.push_back(r);
-    } else {  // stale, re-tagged, or a second copy
-      result.deleted.push_back(r);
-      deleted_values.insert(r.rule.value);
+  std::map<std::string, std::string> wanted_tag;  // value -> the tag X should store
+  for (const StreamRule& r : desired) wanted_tag[r.value] = OwnedTag(r.tag);
+  std::map<std::string, const ActiveRule*> satisfied;  // value -> the rule that satisfies it
+  for (const ActiveRule& r : *current) {  // exact owned matches first
+    auto it = wanted_tag.find(r.rule.value);
+    if (Owns(r) && it != wanted_tag.end() && it->second == r.rule.tag && satisfied.count(r.rule.value) == 0) {
+      satisfied[r.rule.value] = &r;
     }
   }
-  for (const StreamRule& r : desired) {
-    if (present.count({r.value, r.tag}) == 0) to_add.push_back(r);
+  for (const ActiveRule& r : *current) {  // then foreign rules with a configured value
+    if (!Owns(r) && wanted_tag.count(r.rule.value) > 0 && satisfied.count(r.rule.value) == 0) {
+      satisfied[r.rule.value] = &r;
+    }
   }
+  std::set<std::string> retagged_values;
+  std::vector<ActiveRule> retagged_old;  // owned rules whose tag changed: deleted, then added again
+  for (const ActiveRule& r : *current) {
+    auto it = satisfied.find(r.rule.value);
+    if (it != satisfied.end() && it->second == &r) {
+      (Owns(r) ? result.kept : result.shared).push_back(r);
+    } else if (!Owns(r)) {
+      result.foreign.push_back(r);
+    } else if (wanted_tag.count(r.rule.value) > 0 && satisfied.count(r.rule.value) == 0 &&
+               retagged_values.insert(r.rule.value).second) {
+      retagged_old.push_back(r);
+    } else {
+      result.deleted.push_back(r);  // stale, or a second copy
+    }
+  }
+  std::vector<StreamRule> to_add, to_readd;  // as X stores them (prefixed tags)
+  for (const StreamRule& r : desired) {
+    if (satisfied.count(r.value) > 0) continue;
+    StreamRule owned{r.value, OwnedTag(r.tag)};
+    (retagged_values.count(r.value) > 0 ? to_readd : to_add).push_back(std::move(owned));
+  }
+  for (const ActiveRule& r : result.shared) {
+    TS_LOG(WARNING) << "stream rule " << Quote(r.rule.value) << " (id " << r.id << ", tag " << Quote(r.rule.tag)
+                    << ") is configured but not tagged " << Quote(prefix_ + "...")
+                    << ": kept as it is and used; tweet-source will not delete it. To let this source own it, "
+                       "delete it (tweetctl rules delete) and restart";
+  }
+  if (!result.foreign.empty()) {
+    TS_LOG(INFO) << "stream rules: " << result.foreign.size() << " foreign rule(s) (not tagged " << Quote(prefix_)
+                 << ") left alone; the stream delivers what they match too";
+  }
+  std::vector<StreamRule> all_adds = to_add;
+  all_adds.insert(all_adds.end(), to_readd.begin(), to_readd.end());
 
-  // 2. Validate the additions with a dry run first, so that a rejected rule changes nothing.
-  if (!to_add.empty()) {
-    auto validated = Call("POST", RulesUrl(/*dry_run=*/true), AddBody(to_add));
+  // 2. Validate every addition with a dry run first, so that a rejected rule changes nothing.
+  if (!all_adds.empty()) {
+    auto validated = Call("POST", RulesUrl(/*dry_run=*/true), AddBody(all_adds));
     if (!validated.ok()) return validated.status();
     ParsedBody parsed;
     if (absl::Status s = ParseObject(validated->body, "X API POST rules (validation)", &parsed); !s.ok()) return s;
     std::vector<std::string> rejected;
     for (const RuleProblem& p : Problems(parsed.root)) {
       const absl::string_view kind = ProblemKind(p.type);
-      // A re-tagged rule: its value still exists until step 3 deletes it. Expected, not an error.
-      if (kind == "duplicate-rules" && deleted_values.count(p.value) > 0) continue;
+      // A re-tagged rule: its value still exists until step 4 deletes it. Expected, not an error.
+      if (kind == "duplicate-rules" && retagged_values.count(p.value) > 0) continue;
       std::string what = p.value.empty() ? std::string(kind) : Quote(p.value);
       if (kind == "duplicate-rules") {
         absl::StrAppend(&what, " (duplicate of rule ", p.id, ")");
@@ -320,9 +352,49 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::SyncRules(const std::vector<S
     }
   }
 
-  // 3. Delete what is stale (before the add, so a re-tagged value is free again).
-  if (!result.deleted.empty()) {
-    auto deleted = Call("POST", RulesUrl(dry_run), DeleteBody(result.deleted));
+  // Applies an add (not on a dry run: step 2 was its dry run); the new ids go into result.added.
+  auto apply_add = [&](const std::vector<StreamRule>& rules, const std::vector<ActiveRule>& deleted_before)
+      -> absl::Status {
+    if (rules.empty()) return absl::OkStatus();
+    if (dry_run) {
+      for (const StreamRule& r : rules) result.added.push_back(ActiveRule{"", r});
+      return absl::OkStatus();
+    }
+    auto applied = Call("POST", RulesUrl(false), AddBody(rules));
+    std::vector<std::string> failures;
+    ParsedBody parsed;
+    absl::Status status = applied.ok() ? ParseObject(applied->body, "X API POST rules (add)", &parsed)
+                                       : applied.status();
+    if (status.ok()) {
+      for (const RuleProblem& p : Problems(parsed.root)) {
+        failures.push_back(absl::StrCat(p.value.empty() ? std::string(ProblemKind(p.type)) : Quote(p.value), ": ",
+                                        p.reason));
+      }
+    }
+    if (!status.ok() || !failures.empty()) {
+      const std::string why = status.ok() ? absl::StrJoin(failures, "; ") : std::string(status.message());
+      if (deleted_before.empty()) {
+        if (!status.ok()) return status;
+        return absl::InvalidArgumentError(absl::StrCat("X rejected stream rules: ", why));
+      }
+      std::vector<std::string> gone;
+      for (const ActiveRule& r : deleted_before) gone.push_back(Quote(r.rule.value));
+      return absl::DataLossError(absl::StrCat("re-adding re-tagged stream rules failed after deleting their old ",
+                                              "version (", absl::StrJoin(gone, ", "), "): ", why));
+    }
+    std::map<std::pair<std::string, std::string>, std::string> ids = CreatedIds(parsed.root);
+    for (const StreamRule& r : rules) result.added.push_back(ActiveRule{ids[{r.value, r.tag}], r});
+    return absl::OkStatus();
+  };
+
+  // 3. Add the new values first: while the sync runs the stream matches at least the old and the new rules.
+  if (absl::Status s = apply_add(to_add, {}); !s.ok()) return s;
+
+  // 4. Delete our stale rules and the old versions of re-tagged ones (foreign rules are never sent).
+  std::vector<ActiveRule> doomed = result.deleted;
+  doomed.insert(doomed.end(), retagged_old.begin(), retagged_old.end());
+  if (!doomed.empty()) {
+    auto deleted = Call("POST", RulesUrl(dry_run), DeleteBody(doomed));
     if (!deleted.ok()) return deleted.status();
     ParsedBody parsed;
     if (absl::Status s = ParseObject(deleted->body, "X API POST rules (delete)", &parsed); !s.ok()) return s;
@@ -336,45 +408,28 @@ absl::StatusOr<RulesSyncResult> StreamRulesClient::SyncRules(const std::vector<S
                                              absl::StrJoin(failures, "; ")));
     }
   }
+  result.deleted = std::move(doomed);
 
-  // 4. Apply the additions (a dry run stops here: step 2 was its add).
-  if (!to_add.empty() && !dry_run) {
-    auto applied = Call("POST", RulesUrl(false), AddBody(to_add));
-    std::vector<std::string> failures;
-    ParsedBody parsed;
-    absl::Status status = applied.ok() ? ParseObject(applied->body, "X API POST rules (add)", &parsed)
-                                       : applied.status();
-    if (status.ok()) {
-      for (const RuleProblem& p : Problems(parsed.root)) {
-        failures.push_back(absl::StrCat(p.value.empty() ? std::string(ProblemKind(p.type)) : Quote(p.value), ": ",
-                                        p.reason));
-      }
-    }
-    if (!status.ok() || !failures.empty()) {
-      std::vector<std::string> gone;
-      for (const ActiveRule& r : result.deleted) gone.push_back(Quote(r.rule.value));
-      std::string why = status.ok() ? absl::StrJoin(failures, "; ") : std::string(status.message());
-      if (gone.empty()) {
-        if (!status.ok()) return status;
-        return absl::InvalidArgumentError(absl::StrCat("X rejected stream rules: ", why));
-      }
-      return absl::DataLossError(absl::StrCat("adding stream rules failed after deleting ", gone.size(),
-                                              " stale rule(s) (", absl::StrJoin(gone, ", "), "): ", why));
-    }
-    std::map<std::pair<std::string, std::string>, std::string> ids = CreatedIds(parsed.root);
-    for (const StreamRule& r : to_add) result.added.push_back(ActiveRule{ids[{r.value, r.tag}], r});
-  } else {
-    for (const StreamRule& r : to_add) result.added.push_back(ActiveRule{"", r});
-  }
+  // 5. The re-tagged rules, now that their values are free again.
+  if (absl::Status s = apply_add(to_readd, retagged_old); !s.ok()) return s;
 
   TS_LOG(INFO) << "stream rules" << (dry_run ? " (dry run)" : "") << ": " << result.added.size() << " added, "
-               << result.deleted.size() << " deleted, " << result.kept.size() << " kept";
+               << result.deleted.size() << " deleted, " << result.kept.size() << " kept, " << result.shared.size()
+               << " shared, " << result.foreign.size() << " foreign left alone";
   return result;
 }
 
 absl::StatusOr<RulesSyncResult> StreamRulesClient::AddRules(const std::vector<StreamRule>& rules, bool dry_run) {
   if (rules.empty()) return absl::InvalidArgumentError("rules: give at least one rule to add");
   if (absl::Status s = ValidateRules(rules); !s.ok()) return s;
+  for (const StreamRule& r : rules) {
+    if (absl::StartsWith(r.tag, prefix_)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "stream rule ", Quote(r.value), ": the tag prefix ", Quote(prefix_), " belongs to the rules this source ",
+          "keeps equal to its configuration (--rule, --rules-file); the next start would delete such a rule. ",
+          "Add it to the configuration instead, or use a tag without that prefix"));
+    }
+  }
   auto answer = Call("POST", RulesUrl(dry_run), AddBody(rules));
   if (!answer.ok()) return answer.status();
   ParsedBody parsed;

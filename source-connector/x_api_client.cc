@@ -19,6 +19,28 @@ std::optional<int64_t> HeaderInt(const common::HttpResponse& response, absl::str
 
 }  // namespace
 
+std::optional<absl::Time> ParseHttpDate(absl::string_view value) {
+  std::string text(absl::StripAsciiWhitespace(value));
+  absl::Time t;
+  std::string error;
+  // IMF-fixdate and RFC 850 end in the zone: "GMT" by the RFC, "UTC" as X writes it; both are UTC.
+  for (absl::string_view zone : {" GMT", " UTC", " +0000"}) {
+    if (!absl::EndsWith(text, zone)) continue;
+    const std::string stamp = text.substr(0, text.size() - zone.size());
+    if (absl::ParseTime("%a, %d %b %Y %H:%M:%S", stamp, absl::UTCTimeZone(), &t, &error)) return t;
+    if (absl::ParseTime("%A, %d-%b-%y %H:%M:%S", stamp, absl::UTCTimeZone(), &t, &error)) return t;
+    return std::nullopt;
+  }
+  // asctime: "Sun Nov  6 08:49:37 1994" (no zone: UTC by definition); the day is space-padded.
+  std::string collapsed;
+  for (char c : text) {
+    if (c == ' ' && !collapsed.empty() && collapsed.back() == ' ') continue;
+    collapsed.push_back(c);
+  }
+  if (absl::ParseTime("%a %b %d %H:%M:%S %Y", collapsed, absl::UTCTimeZone(), &t, &error)) return t;
+  return std::nullopt;
+}
+
 // "title: detail [type]" of the first problem of a body, or a bounded printable snippet of a
 // non-JSON body (a recorded 429 was text/plain, a 404 was HTML). Sets *usage_capped when the
 // problem is the usage cap (matched on the type URI's suffix: the host part changed over time).
@@ -82,7 +104,7 @@ absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
   XApiResponse out;
   out.http_status = response->status;
   out.rate_limit = {HeaderInt(*response, "x-rate-limit-limit"), HeaderInt(*response, "x-rate-limit-remaining"),
-                    HeaderInt(*response, "x-rate-limit-reset")};
+                    HeaderInt(*response, "x-rate-limit-reset"), ParseHttpDate(response->Header("date"))};
   const int status = response->status;
   if (status >= 200 && status < 300) {
     out.body = std::move(response->body);

@@ -18,6 +18,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/http_client.h"
 
 namespace tweetstream::source {
@@ -53,8 +55,16 @@ struct XApiOptions {
 struct RateLimit {
   std::optional<int64_t> limit;
   std::optional<int64_t> remaining;
+  // An epoch second on X's clock, not ours: compare it with `server_date`, not with the local time.
   std::optional<int64_t> reset_epoch_seconds;
+  // The response's `Date` header (X's clock when it answered), when present and readable.
+  std::optional<absl::Time> server_date;
 };
+
+// An HTTP `Date` header (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT"; X writes "UTC"
+// instead of "GMT", as the recordings show; the obsolete RFC 850 and asctime forms are accepted
+// too), or nullopt when it is none of them.
+std::optional<absl::Time> ParseHttpDate(absl::string_view value);
 
 // One answer of the API (any HTTP status).
 struct XApiResponse {

@@ -188,12 +188,12 @@ TEST_F(SourceE2eTest, StreamModeSyncsRulesReconnectsAfterACutAndLosesNoTweet) {
   }
   ASSERT_EQ(lines.size(), 7u);
   server_->RouteSequence("GET", "/2/tweets/search/stream/rules",
-                         {ScriptedResponse{200, {}, R"({"data":[{"id":"100","value":"stale rule","tag":"old"}],"meta":{"sent":"2026-11-25T00:00:00Z","result_count":1}})"}});
+                         {ScriptedResponse{200, {}, R"({"data":[{"id":"100","value":"stale rule","tag":"e2e-source:old"},{"id":"101","value":"another app's rule","tag":"old"}],"meta":{"sent":"2026-11-25T00:00:00Z","result_count":2}})"}});
   server_->Route("POST", "/2/tweets/search/stream/rules", [](const RecordedRequest& request) {
     if (absl::StrContains(request.body, "\"delete\"")) {
       return ScriptedResponse{200, {}, R"({"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"deleted":1,"not_deleted":0}}})"};
     }
-    return ScriptedResponse{201, {}, R"({"data":[{"id":"200","value":"#kafka","tag":"e2e"}],"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}})"};
+    return ScriptedResponse{201, {}, R"({"data":[{"id":"200","value":"#kafka","tag":"e2e-source:e2e"}],"meta":{"sent":"2026-11-25T00:00:00Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}})"};
   });
   // Connection 1: three events, a keep-alive, then the connection ends in the middle of event 4.
   // Connection 2: events 4 to 7. Later connections: keep-alives only.
@@ -222,16 +222,21 @@ TEST_F(SourceE2eTest, StreamModeSyncsRulesReconnectsAfterACutAndLosesNoTweet) {
   ProcessResult result = source.Wait(std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 0) << result.err;
 
-  // The rules: the stale one deleted, the configured one added.
+  // The rules: our stale one deleted, the configured one added (under the source's tag prefix), the
+  // other app's rule left alone and counted in the status.
   auto posts = server_->RequestsTo("/2/tweets/search/stream/rules");
   bool deleted = false, added = false;
   for (const auto& r : posts) {
     if (r.method != "POST" || r.Param("dry_run") == "true") continue;
-    if (absl::StrContains(r.body, "\"delete\"") && absl::StrContains(r.body, "100")) deleted = true;
-    if (absl::StrContains(r.body, "\"add\"") && absl::StrContains(r.body, "#kafka")) added = true;
+    if (absl::StrContains(r.body, "\"delete\"") && absl::StrContains(r.body, "\"100\"")) deleted = true;
+    if (absl::StrContains(r.body, "\"add\"") && absl::StrContains(r.body, R"({"value":"#kafka","tag":"e2e-source:e2e"})")) added = true;
+    EXPECT_FALSE(absl::StrContains(r.body, "101")) << r.body;
   }
   EXPECT_TRUE(deleted);
   EXPECT_TRUE(added);
+  auto status = ReadFile(status_file_);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_THAT(*status, ::testing::HasSubstr(R"("rules":{"owned":1,"shared":0,"foreign":1,)"));
 
   // Every tweet the server sent is in the topic, with its matching rule.
   std::set<std::string> in_topic;

@@ -1,6 +1,7 @@
 // Stream rules against the fake X API with the real libcurl client: listing with paging, syncing
-// exactly the difference (the POST bodies are asserted), dry runs, rejected rules changing nothing;
-// and the rules-file format.
+// exactly the difference of the source's own rules (the POST bodies are asserted), foreign rules left
+// alone, add before delete, dry runs, rejected rules changing nothing; the foreign rules in the
+// source's status; and the rules-file format.
 
 #include "source-connector/stream_rules.h"
 
@@ -9,9 +10,15 @@
 #include <string>
 #include <vector>
 
+#include <thread>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/http_client.h"
+#include "source-connector/source_app.h"
+#include "tests/common/fake_producer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/test_util.h"
@@ -30,6 +37,8 @@ using source::StreamRulesClient;
 
 constexpr char kRulesPath[] = "/2/tweets/search/stream/rules";
 constexpr char kToken[] = "rules-test-token-SECRET-42";
+// The source's --name: its rules are tagged "src-a:<tag>".
+constexpr char kOwner[] = "src-a";
 // The rules of the recorded GET (fixture rules-get-twittered-2020-08-26.json).
 constexpr char kAlgerieId[] = "1298705840506118146";
 constexpr char kSuperId[] = "1298706201161728002";
@@ -59,7 +68,19 @@ class StreamRulesTest : public ::testing::Test {
     options.base_url = server_->base_url();
     options.bearer_token = kToken;
     options.timeout = std::chrono::milliseconds(5000);
-    client_ = std::make_unique<StreamRulesClient>(http_.get(), options);
+    client_ = std::make_unique<StreamRulesClient>(http_.get(), options, kOwner);
+  }
+
+  // One page of active rules, as X lists them.
+  void ServeRules(const std::vector<ActiveRule>& rules) {
+    std::string data;
+    for (const auto& r : rules) {
+      absl::StrAppend(&data, data.empty() ? "" : ",", R"({"id":")", r.id, R"(","value":")", r.rule.value,
+                      R"(","tag":")", r.rule.tag, R"("})");
+    }
+    const std::string body = absl::StrCat(R"({"data":[)", data, R"(],"meta":{"sent":"2026-11-25T00:00:00.000Z",)",
+                                          R"("result_count":)", rules.size(), "}}");
+    server_->RouteSequence("GET", kRulesPath, {ScriptedResponse{.body = body}});
   }
 
   // The recorded GET, plus one more rule whose id is a bare JSON number (as 2021 recordings send ids).
@@ -116,52 +137,153 @@ TEST_F(StreamRulesTest, NoDataMeansNoRules) {
   EXPECT_THAT(*rules, IsEmpty());
 }
 
-TEST_F(StreamRulesTest, SyncAddsAndDeletesExactlyTheDifference) {
-  ServeCurrentRules();
+TEST_F(StreamRulesTest, SyncTouchesOnlyItsOwnRulesAndAddsBeforeItDeletes) {
+  ServeRules({
+      {kAlgerieId, {"algerie", "1"}},                             // another app's; its value is configured
+      {"1500000000000000001", {"dogs has:images", "src-a:pets"}},  // ours, as configured
+      {"1500000000000000002", {"birds", "src-a:"}},                // ours, no longer configured
+      {"1500000000000000003", {"super cats", "src-b:x"}},          // another tweet-source instance's
+      {"1500000000000000004", {"kpop", "src-a:k"}},                // ours, re-tagged k -> kpop
+      {"1500000000000000005", {"manual rule", "added by hand"}},  // added through AddRules
+  });
   server_->Route("POST", kRulesPath, [](const RecordedRequest& r) {
     if (absl::StrContains(r.body, "\"delete\"")) {
-      return ScriptedResponse{.body = R"({"meta":{"sent":"2021-04-01T15:52:01.000Z",)"
+      return ScriptedResponse{.body = R"({"meta":{"sent":"2026-11-25T00:00:01.000Z",)"
                                       R"("summary":{"deleted":2,"not_deleted":0}}})"};
     }
     if (r.Param("dry_run") == "true") {
-      // X validates against the live rules: "super" still exists until the delete, so the re-tag
-      // shows up as a duplicate in the validation. Expected, and ignored by the sync.
-      return ScriptedResponse{.body = R"({"meta":{"sent":"2021-04-01T15:52:01.000Z","summary":{"created":1,)"
-                                      R"("not_created":1,"valid":1,"invalid":1}},"errors":[{"value":"super",)"
-                                      R"("id":"1298706201161728002","title":"DuplicateRule",)"
+      // "kpop" still exists until the delete: the re-tag is a duplicate in the validation. Expected.
+      return ScriptedResponse{.body = R"({"meta":{"sent":"2026-11-25T00:00:01.000Z","summary":{"created":1,)"
+                                      R"("not_created":1,"valid":1,"invalid":1}},"errors":[{"value":"kpop",)"
+                                      R"("id":"1500000000000000004","title":"DuplicateRule",)"
                                       R"("type":"https://api.twitter.com/2/problems/duplicate-rules"}]})"};
     }
+    if (absl::StrContains(r.body, "#brexit")) {
+      return ScriptedResponse{.status = 201,
+                              .body = R"({"data":[{"value":"#brexit lang:en","tag":"src-a:","id":"1600000000000000001"}],)"
+                                      R"("meta":{"sent":"2026-11-25T00:00:02.000Z","summary":{"created":1}}})"};
+    }
     return ScriptedResponse{.status = 201,
-                            .body = R"({"data":[{"value":"super","tag":"two","id":"1400000000000000001"},)"
-                                    R"({"value":"dogs has:images","tag":"pets","id":"1400000000000000002"}],)"
-                                    R"("meta":{"sent":"2021-04-01T15:52:02.000Z","summary":{"created":2,)"
-                                    R"("not_created":0,"valid":2,"invalid":0}}})"};
+                            .body = R"({"data":[{"value":"kpop","tag":"src-a:kpop","id":"1600000000000000002"}],)"
+                                    R"("meta":{"sent":"2026-11-25T00:00:03.000Z","summary":{"created":1}}})"};
   });
 
-  // Keep "algerie"/1; re-tag "super" 2 -> two; add "dogs has:images"; "cats" is stale.
-  const std::vector<StreamRule> desired = {{"algerie", "1"}, {"super", "two"}, {"dogs has:images", "pets"}};
+  const std::vector<StreamRule> desired = {
+      {"dogs has:images", "pets"}, {"kpop", "kpop"}, {"#brexit lang:en", ""}, {"algerie", "mine"}};
   auto result = client_->SyncRules(desired, /*dry_run=*/false);
   ASSERT_TRUE(result.ok()) << result.status();
 
   const auto posts = Posts();
-  ASSERT_EQ(posts.size(), 3u);
-  const std::string add = R"({"add":[{"value":"super","tag":"two"},{"value":"dogs has:images","tag":"pets"}]})";
-  EXPECT_EQ(posts[0].Param("dry_run"), "true");  // 1. validation
-  EXPECT_EQ(posts[0].body, add);
-  EXPECT_EQ(posts[1].params.count("dry_run"), 0u);  // 2. delete the stale and the re-tagged
-  EXPECT_EQ(posts[1].body, absl::StrCat(R"({"delete":{"ids":[")", kSuperId, R"(","1377649934414049282"]}})"));
-  EXPECT_EQ(posts[2].params.count("dry_run"), 0u);  // 3. apply the additions
-  EXPECT_EQ(posts[2].body, add);
-  for (const auto& p : posts) EXPECT_THAT(p.headers.at("content-type"), HasSubstr("application/json"));
+  ASSERT_EQ(posts.size(), 4u);
+  EXPECT_EQ(posts[0].Param("dry_run"), "true");  // 1. validate everything that will be added
+  EXPECT_EQ(posts[0].body,
+            R"({"add":[{"value":"#brexit lang:en","tag":"src-a:"},{"value":"kpop","tag":"src-a:kpop"}]})");
+  EXPECT_EQ(posts[1].params.count("dry_run"), 0u);  // 2. add the new value first
+  EXPECT_EQ(posts[1].body, R"({"add":[{"value":"#brexit lang:en","tag":"src-a:"}]})");
+  EXPECT_EQ(posts[2].params.count("dry_run"), 0u);  // 3. then delete: only our own stale and re-tagged rules
+  EXPECT_EQ(posts[2].body, R"({"delete":{"ids":["1500000000000000002","1500000000000000004"]}})");
+  EXPECT_EQ(posts[3].body, R"({"add":[{"value":"kpop","tag":"src-a:kpop"}]})");  // 4. the re-tag
+  for (const auto& p : posts) {
+    EXPECT_THAT(p.headers.at("content-type"), HasSubstr("application/json"));
+    for (const char* foreign : {kAlgerieId, "1500000000000000003", "1500000000000000005"}) {
+      EXPECT_THAT(p.body, Not(HasSubstr(foreign)));
+    }
+  }
 
-  EXPECT_FALSE(result->dry_run);
-  EXPECT_THAT(Pairs(result->kept), ElementsAre(std::pair<std::string, std::string>{"algerie", "1"}));
-  EXPECT_THAT(RuleIds(result->kept), ElementsAre(kAlgerieId));
-  EXPECT_THAT(Pairs(result->deleted), ElementsAre(std::pair<std::string, std::string>{"super", "2"},
-                                                  std::pair<std::string, std::string>{"cats", "x"}));
-  EXPECT_THAT(Pairs(result->added), ElementsAre(std::pair<std::string, std::string>{"super", "two"},
-                                                std::pair<std::string, std::string>{"dogs has:images", "pets"}));
-  EXPECT_THAT(RuleIds(result->added), ElementsAre("1400000000000000001", "1400000000000000002"));
+  using P = std::pair<std::string, std::string>;
+  EXPECT_THAT(Pairs(result->kept), ElementsAre(P{"dogs has:images", "src-a:pets"}));
+  EXPECT_THAT(Pairs(result->shared), ElementsAre(P{"algerie", "1"}));
+  EXPECT_THAT(Pairs(result->foreign), ElementsAre(P{"super cats", "src-b:x"}, P{"manual rule", "added by hand"}));
+  EXPECT_THAT(Pairs(result->deleted), ElementsAre(P{"birds", "src-a:"}, P{"kpop", "src-a:k"}));
+  EXPECT_THAT(Pairs(result->added), ElementsAre(P{"#brexit lang:en", "src-a:"}, P{"kpop", "src-a:kpop"}));
+  EXPECT_THAT(RuleIds(result->added), ElementsAre("1600000000000000001", "1600000000000000002"));
+}
+
+TEST_F(StreamRulesTest, ARuleWithoutThePrefixWhoseValueIsConfiguredIsKeptNotDuplicated) {
+  // The recorded rules have no owner prefix: made by an older tweet-source, or by someone else.
+  ServeCurrentRules();  // algerie/1, super/2, cats/x
+  server_->Route("POST", kRulesPath, [](const RecordedRequest& r) {
+    if (r.Param("dry_run") == "true") return ScriptedResponse{.body = R"({"meta":{"summary":{"valid":1}}})"};
+    return ScriptedResponse{.status = 201, .body = R"({"data":[{"value":"dogs","tag":"src-a:","id":"17"}],)"
+                                                   R"("meta":{"summary":{"created":1}}})"};
+  });
+  // "super" is configured with another tag now: it is not ours to re-tag, so it stays as it is.
+  auto result = client_->SyncRules({{"algerie", "1"}, {"super", "two"}, {"dogs", ""}}, /*dry_run=*/false);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const auto posts = Posts();
+  ASSERT_EQ(posts.size(), 2u);  // validation and add of "dogs"; no delete, no second "algerie"/"super"
+  EXPECT_EQ(posts[0].body, R"({"add":[{"value":"dogs","tag":"src-a:"}]})");
+  EXPECT_EQ(posts[1].body, R"({"add":[{"value":"dogs","tag":"src-a:"}]})");
+  using P = std::pair<std::string, std::string>;
+  EXPECT_THAT(Pairs(result->shared), ElementsAre(P{"algerie", "1"}, P{"super", "2"}));
+  EXPECT_THAT(Pairs(result->foreign), ElementsAre(P{"cats", "x"}));
+  EXPECT_THAT(result->deleted, IsEmpty());
+  EXPECT_THAT(result->kept, IsEmpty());
+}
+
+TEST_F(StreamRulesTest, AddRulesSendsTagsAsGivenAndRefusesTheOwnerPrefix) {
+  auto claimed = client_->AddRules({{"cats", "ok"}, {"dogs", "src-a:pets"}}, /*dry_run=*/false);
+  ASSERT_EQ(claimed.status().code(), absl::StatusCode::kInvalidArgument) << claimed.status();
+  EXPECT_THAT(std::string(claimed.status().message()), HasSubstr("src-a:"));
+  EXPECT_THAT(server_->Requests(), IsEmpty());
+
+  server_->Route("POST", kRulesPath, [](const RecordedRequest&) {
+    return ScriptedResponse{.status = 201, .body = R"({"data":[{"value":"cats","tag":"by hand","id":"21"}],)"
+                                                   R"("meta":{"summary":{"created":1}}})"};
+  });
+  auto added = client_->AddRules({{"cats", "by hand"}}, /*dry_run=*/false);
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_EQ(Posts().size(), 1u);
+  EXPECT_EQ(Posts()[0].body, R"({"add":[{"value":"cats","tag":"by hand"}]})");  // foreign to every sync
+}
+
+TEST_F(StreamRulesTest, TheSourceStatusCountsAndListsTheForeignRules) {
+  ServeRules({{"1500000000000000001", {"#kafka", "src-a:k"}},
+              {"1500000000000000003", {"super cats", "src-b:x"}},
+              {"1500000000000000005", {"manual rule", "added by hand"}}});
+  server_->Route("POST", kRulesPath, [](const RecordedRequest&) {
+    ADD_FAILURE() << "nothing to change";
+    return ScriptedResponse{.status = 500};
+  });
+  ScriptedResponse keep_alives;
+  for (int i = 0; i < 100; ++i) keep_alives.chunks.push_back("\r\n");
+  keep_alives.chunk_delay = std::chrono::milliseconds(100);
+  server_->RouteSequence("GET", "/2/tweets/search/stream", {keep_alives});
+
+  source::SourceConfig config;
+  config.name = kOwner;
+  config.mode = "stream";
+  config.rules = {{"#kafka", "k"}};
+  config.x_api.base_url = server_->base_url();
+  config.x_api.bearer_token = kToken;
+  config.x_api.timeout = std::chrono::milliseconds(5000);
+  FakeProducer::Shared produced;
+  auto http = common::CurlHttpClient::Create();
+  ASSERT_TRUE(http.ok());
+  auto app = source::SourceApp::CreateWith(config, std::make_unique<FakeProducer>(&produced), std::move(*http));
+  ASSERT_TRUE(app.ok()) << app.status();
+  absl::Status run_status;
+  std::thread runner([&] {
+    source::SourceSummary summary;
+    run_status = (*app)->Run(&summary);
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (server_->RequestsTo("/2/tweets/search/stream").empty() && absl::Now() < deadline) {
+    server_->WaitForRequests(server_->Requests().size() + 1, std::chrono::milliseconds(200));
+  }
+  const std::string json = (*app)->status().ToJson(kOwner);
+  connector::v1::ConnectorStatus proto;
+  (*app)->status().FillProto(&proto);
+  (*app)->RequestStop();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status;
+  EXPECT_THAT(json, HasSubstr(R"("rules":{"owned":1,"shared":0,"foreign":2,)"));
+  EXPECT_THAT(json, HasSubstr(R"({"id":"1500000000000000003","value":"super cats","tag":"src-b:x"})"));
+  EXPECT_THAT(json, HasSubstr(R"({"id":"1500000000000000005","value":"manual rule","tag":"added by hand"})"));
+  EXPECT_EQ(proto.source().rules_owned(), 1);
+  EXPECT_EQ(proto.source().rules_foreign(), 2);
+  EXPECT_THAT(proto.source().foreign_rules(), ElementsAre("1500000000000000003 \"super cats\" [src-b:x]",
+                                                         "1500000000000000005 \"manual rule\" [added by hand]"));
 }
 
 TEST_F(StreamRulesTest, DryRunSendsTheDryRunFlagAndAppliesNothing) {
@@ -169,23 +291,25 @@ TEST_F(StreamRulesTest, DryRunSendsTheDryRunFlagAndAppliesNothing) {
   server_->Route("POST", kRulesPath, [](const RecordedRequest&) {
     return ScriptedResponse{.body = R"({"meta":{"sent":"2021-04-01T15:52:01.000Z","summary":{}}})"};
   });
+  ServeRules({{"1500000000000000002", {"birds", "src-a:"}}, {kAlgerieId, {"algerie", "1"}}});
   auto result = client_->SyncRules({{"algerie", "1"}, {"#brexit lang:en", ""}}, /*dry_run=*/true);
   ASSERT_TRUE(result.ok()) << result.status();
   const auto posts = Posts();
   ASSERT_EQ(posts.size(), 2u);
   for (const auto& p : posts) EXPECT_EQ(p.Param("dry_run"), "true") << p.body;
-  EXPECT_EQ(posts[0].body, R"({"add":[{"value":"#brexit lang:en"}]})");  // no tag: no "tag" key
-  EXPECT_EQ(posts[1].body, absl::StrCat(R"({"delete":{"ids":[")", kSuperId, R"(","1377649934414049282"]}})"));
+  EXPECT_EQ(posts[0].body, R"({"add":[{"value":"#brexit lang:en","tag":"src-a:"}]})");  // no tag: the prefix alone
+  EXPECT_EQ(posts[1].body, R"({"delete":{"ids":["1500000000000000002"]}})");
   EXPECT_TRUE(result->dry_run);
-  EXPECT_THAT(Pairs(result->added), ElementsAre(std::pair<std::string, std::string>{"#brexit lang:en", ""}));
+  EXPECT_THAT(Pairs(result->added), ElementsAre(std::pair<std::string, std::string>{"#brexit lang:en", "src-a:"}));
   EXPECT_THAT(RuleIds(result->added), ElementsAre(""));
-  EXPECT_EQ(result->deleted.size(), 2u);
+  EXPECT_EQ(result->deleted.size(), 1u);
 }
 
 TEST_F(StreamRulesTest, AnInvalidRuleIsReportedWithTheApiReasonAndNothingChanges) {
   ServeCurrentRules();
   // The validation rejects "from:" (invalid) and "dogs" (someone added it since the listing), and
-  // flags "cats" as a duplicate: a re-tag of the stale "cats"/"x", which is expected and ignored.
+  // flags "birds" as a duplicate: a re-tag of our own "birds", which is expected and ignored.
+  ServeRules({{"1500000000000000002", {"birds", "src-a:old"}}});
   server_->Route("POST", kRulesPath, [](const RecordedRequest&) {
     return ScriptedResponse{.body = R"({"meta":{"sent":"2021-04-01T15:52:01.000Z","summary":{"created":0,)"
                                     R"("not_created":3,"valid":0,"invalid":3}},"errors":[)"
@@ -193,22 +317,23 @@ TEST_F(StreamRulesTest, AnInvalidRuleIsReportedWithTheApiReasonAndNothingChanges
                                     R"("type":"https://api.x.com/2/problems/invalid-rules"},)"
                                     R"({"value":"dogs","id":"1500000000000000000","title":"DuplicateRule",)"
                                     R"("type":"https://api.twitter.com/2/problems/duplicate-rules"},)"
-                                    R"({"value":"cats","id":"1377649934414049282","title":"DuplicateRule",)"
+                                    R"({"value":"birds","id":"1500000000000000002","title":"DuplicateRule",)"
                                     R"("type":"https://api.twitter.com/2/problems/duplicate-rules"}]})"};
   });
   auto result =
-      client_->SyncRules({{"algerie", "1"}, {"from:", "bad"}, {"dogs", ""}, {"cats", ""}}, /*dry_run=*/false);
+      client_->SyncRules({{"from:", "bad"}, {"dogs", ""}, {"birds", "new"}}, /*dry_run=*/false);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
   const std::string message(result.status().message());
   EXPECT_THAT(message, HasSubstr("\"from:\": UnprocessableEntity: Rule is invalid"));
   EXPECT_THAT(message, HasSubstr("\"dogs\" (duplicate of rule 1500000000000000000)"));
-  EXPECT_THAT(message, Not(HasSubstr("\"cats\"")));
+  EXPECT_THAT(message, Not(HasSubstr("\"birds\"")));
   EXPECT_THAT(message, HasSubstr("nothing was changed"));
   // Only the validation was sent: no delete, no apply.
   const auto posts = Posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_EQ(posts[0].Param("dry_run"), "true");
-  EXPECT_EQ(posts[0].body, R"({"add":[{"value":"from:","tag":"bad"},{"value":"dogs"},{"value":"cats"}]})");
+  EXPECT_EQ(posts[0].body, R"({"add":[{"value":"from:","tag":"src-a:bad"},{"value":"dogs","tag":"src-a:"},)"
+                           R"({"value":"birds","tag":"src-a:new"}]})");
 }
 
 TEST_F(StreamRulesTest, InvalidRuleDetailsArrayIsTheReasonWhenThereIsNoDetail) {
@@ -241,7 +366,7 @@ TEST_F(StreamRulesTest, NothingToDoSendsNoPost) {
   ServeCurrentRules();
   auto result = client_->SyncRules({{"cats", "x"}, {"super", "2"}, {"algerie", "1"}}, false);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->kept.size(), 3u);
+  EXPECT_EQ(result->shared.size(), 3u);  // not ours (no prefix), but with the configured values
   EXPECT_THAT(result->added, IsEmpty());
   EXPECT_THAT(result->deleted, IsEmpty());
   EXPECT_THAT(Posts(), IsEmpty());
