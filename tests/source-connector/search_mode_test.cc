@@ -452,6 +452,8 @@ TEST_F(SearchModeTest, AnUnreadablePageIsRequestedAgainWithBackoffAndThePollGoes
   EXPECT_EQ(ProducedIds(), corpus.ids);
   EXPECT_EQ(server_->RequestsTo(kSearchPath).size(), 5u);  // page 1, page 2 three times bad, then good
   EXPECT_THAT(clock_.Sleeps(), ::testing::ElementsAre(absl::Seconds(1), absl::Seconds(2), absl::Seconds(4)));
+  EXPECT_EQ(summary.bad_pages, 3);
+  EXPECT_EQ(summary.skipped, 0);
   auto cursor = SavedCursor(config);
   ASSERT_TRUE(cursor.has_value());
   EXPECT_EQ(cursor->newest_id, corpus.max_id);
@@ -479,6 +481,11 @@ TEST_F(SearchModeTest, APageThatStaysUnreadableEndsThePollWithoutAdvancingTheCur
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("/2/tweets/search/recent"));
   const size_t first_run = produced_.records.size();
   EXPECT_EQ(first_run, 100u);
+  EXPECT_EQ(summary.bad_pages, 4);  // asked 4 times in all
+  tweetstream::connector::v1::ConnectorStatus proto;
+  app_->status().FillProto(&proto);
+  EXPECT_EQ(proto.source().bad_pages(), 4);
+  EXPECT_THAT(proto.source().backlog(), ::testing::HasSubstr("still to be read"));
   auto cursor = SavedCursor(config);
   // Whatever was saved, its floor is not the newest id of page 1 (that would skip page 2 for good).
   if (cursor.has_value()) {
@@ -527,6 +534,8 @@ TEST_F(SearchModeTest, ACursorOlderThanTheWindowContinuesFromTheOldestAllowedTim
   EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(cursor_time)));   // the gap from ...
   EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(window_start)));  // ... to
   EXPECT_THAT(json, ::testing::HasSubstr(R"("state":"STOPPED")"));
+  EXPECT_EQ(summary.window_gaps, 1);
+  EXPECT_EQ(summary.window_gap_seconds, absl::ToInt64Seconds(window_start - cursor_time));
   auto cursor = SavedCursor(config);
   ASSERT_TRUE(cursor.has_value());
   EXPECT_EQ(cursor->newest_id, SnowflakeId(kNow - absl::Minutes(10), 6));
@@ -553,6 +562,11 @@ TEST_F(SearchModeTest, AStartTimeOlderThanTheWindowContinuesFromTheOldestAllowed
   const std::string json = app_->status().ToJson("t");
   EXPECT_THAT(json, ::testing::HasSubstr(config.start_time));
   EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(window_start)));
+  EXPECT_EQ(summary.window_gaps, 1);
+  // The configured start is not used again once a cursor exists.
+  auto cursor = SavedCursor(config);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->newest_id, SnowflakeId(kNow - absl::Hours(2), 2));
 }
 
 // Point 3: --start-time is used only until a cursor exists; an empty poll saves a time.
@@ -575,6 +589,7 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   EXPECT_EQ(requests[0].Param("start_time"), config.start_time);
   EXPECT_EQ(requests[1].Param("start_time"), Rfc3339(kNow - absl::Seconds(30)));  // where poll 1 ended
   EXPECT_THAT(ProducedIds(), ::testing::ElementsAre(SnowflakeId(kNow - absl::Seconds(20), 1)));
+  EXPECT_EQ(summary.window_gaps, 0);
 
   // 8 days later (the configured start long outside the window) a restart does not fail.
   SetNow(kNow + absl::Hours(24 * 8));
@@ -584,6 +599,7 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   status = RunSource(config, &later);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(ProducedIds().size(), 2u);
+  EXPECT_EQ(later.window_gaps, 1);  // the 8 days without a poll, reported
 }
 
 // Point 4: no cursor and no --start-time: the first poll reads the initial lookback (1 h), not 7 days.
@@ -603,6 +619,40 @@ TEST_F(SearchModeTest, AFirstPollWithoutCursorOrStartTimeReadsOnlyTheInitialLook
   EXPECT_EQ(requests[0].Param("start_time"), Rfc3339(kNow - absl::Hours(1)));
   EXPECT_EQ(ProducedIds(), index->IdsBetween(kNow - absl::Hours(1), kNow));
   EXPECT_EQ(ProducedIds().size(), 2u);
+}
+
+TEST(SearchConfigTest, InitialLookbackMustBeWithinTheWindow) {
+  source::SourceConfig config;
+  config.mode = "search";
+  config.query = "kafka";
+  config.x_api.bearer_token = "t";
+  EXPECT_TRUE(config.Validate().ok());
+  EXPECT_EQ(config.initial_lookback, std::chrono::hours(1));
+  config.initial_lookback = std::chrono::hours(24 * 8);
+  EXPECT_THAT(std::string(config.Validate().message()), ::testing::HasSubstr("initial-lookback"));
+  config.initial_lookback = std::chrono::milliseconds(0);
+  EXPECT_FALSE(config.Validate().ok());
+}
+
+// The cursor's JSON: what earlier versions wrote still loads; the backlog round-trips; a plain
+// cursor is written exactly as before.
+TEST(CursorJsonTest, OldValuesLoadAndTheBacklogRoundTrips) {
+  auto old = source::CursorFromJson(R"({"newest_id":"1440716198270758914","updated_at":"2026-11-01T00:00:00.000Z"})");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->newest_id, "1440716198270758914");
+  EXPECT_TRUE(old->until_id.empty() && old->head_id.empty() && old->start_time.empty());
+  EXPECT_EQ(source::CursorToJson(*old), R"({"newest_id":"1440716198270758914","updated_at":"2026-11-01T00:00:00.000Z"})");
+  source::Cursor backlog{"", "2026-11-01T00:00:00.000Z", "2026-10-31T23:00:00Z", "1440716198270758914", "1440716999999999999"};
+  auto back = source::CursorFromJson(source::CursorToJson(backlog));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->start_time, backlog.start_time);
+  EXPECT_EQ(back->until_id, backlog.until_id);
+  EXPECT_EQ(back->head_id, backlog.head_id);
+  // Half a backlog is no backlog (the floor alone re-reads more, never less).
+  auto half = source::CursorFromJson(R"({"newest_id":"5","updated_at":"","until_id":"3"})");
+  ASSERT_TRUE(half.has_value());
+  EXPECT_TRUE(half->until_id.empty());
+  EXPECT_FALSE(source::CursorFromJson(R"({"updated_at":"x"})").has_value());
 }
 
 TEST(SearchConfigTest, MissingBearerTokenIsAClearErrorAtStart) {
