@@ -160,17 +160,17 @@ TEST_F(SourceE2eTest, KillNineMidPollThenRestartLeavesNoGapAndTheCursorSurvives)
   EXPECT_THAT(*status, ::testing::HasSubstr(IdOf(1, 0)));
 }
 
-// Issue 12: the real binary killed (SIGKILL) at random moments of a 30-page poll, restarted each time
+// Issue 12: the real binary killed (SIGKILL) at random moments of a 40-page poll, restarted each time
 // with the cursor it left: every tweet the fake index served, and every tweet it holds, ends in the
 // topic; what a kill re-reads is bounded by the page being read.
 TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTweetEndsInTheTopic) {
   FakeSearchIndex index([] { return absl::Now(); });
   index.AddUser("42", R"({"id":"42","name":"Fake","username":"fake_x"})");
-  constexpr int kTweets = 3000;  // 30 pages of 100
+  constexpr int kTweets = 4000;  // 40 pages of 100
   const absl::Time first = absl::Now() - absl::Minutes(40);
   std::set<std::string> all;
   for (int i = 0; i < kTweets; ++i) {
-    const absl::Time t = first + absl::Milliseconds(500) * i;  // 25 minutes of tweets, the newest 15 min old
+    const absl::Time t = first + absl::Milliseconds(375) * i;  // 25 minutes of tweets, the newest 15 min old
     IndexedTweet tweet;
     tweet.id = SnowflakeId(t, i);
     tweet.created_at = t;
@@ -196,7 +196,7 @@ TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTwee
   int kills = 0, runs = 0;
   const absl::Time started = absl::Now();
   for (int i = 0; i < kKills; ++i) {
-    const size_t target = server_->Requests().size() + 1 + rng() % 4;  // 1 to 4 more pages, then a random moment
+    const size_t target = server_->Requests().size() + 1 + rng() % 3;  // 1 to 3 more pages, then a random moment
     ChildProcess child(args, Env());
     ++runs;
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
