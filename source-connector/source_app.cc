@@ -326,6 +326,14 @@ std::optional<absl::Time> ParseRfc3339(const std::string& text) {
   return t;
 }
 
+// The status' words for the backlog a cursor holds ("" when none).
+std::string BacklogText(const Cursor& cursor) {
+  if (cursor.until_id.empty()) return "";
+  return absl::StrCat("the tweets older than ", cursor.until_id, " and ",
+                      cursor.newest_id.empty() ? "from " + cursor.start_time : "newer than " + cursor.newest_id,
+                      " are still to be read (the rest of an interrupted poll)");
+}
+
 }  // namespace
 
 // What one poll reads: the tweets newer than the floor (since_id, or start_time when no id is known)
@@ -383,6 +391,7 @@ absl::Status SourceApp::RunSearch(SourceSummary* summary) {
   RateLimitGate gate(clock_);
   if (auto cursor = cursors_->Get(CursorKey())) {
     status_.SetCursor(CursorKey(), cursor->newest_id);
+    status_.SetBacklog(BacklogText(*cursor));
     TS_LOG(INFO) << "continuing "
                  << (cursor->newest_id.empty() ? absl::StrCat("from ", cursor->start_time) : absl::StrCat("after tweet ", cursor->newest_id))
                  << (cursor->until_id.empty() ? "" : absl::StrCat(", first the tweets older than ", cursor->until_id,
@@ -412,11 +421,7 @@ absl::Status SourceApp::SaveSearchCursor(const Cursor& cursor, int64_t failed_be
   }
   TS_RETURN_IF_ERROR(cursors_->Save(CursorKey(), cursor));
   status_.SetCursor(CursorKey(), cursor.newest_id);
-  status_.SetBacklog(cursor.until_id.empty() ? ""
-                                             : absl::StrCat("tweets older than ", cursor.until_id, " and ",
-                                                            cursor.newest_id.empty() ? "from " + cursor.start_time
-                                                                                     : "newer than " + cursor.newest_id,
-                                                            " are still to be read"));
+  status_.SetBacklog(BacklogText(cursor));
   return absl::OkStatus();
 }
 
