@@ -128,7 +128,8 @@ TEST_F(SourceE2eTest, KillNineMidPollThenRestartLeavesNoGapAndTheCursorSurvives)
   ASSERT_LT(requests_before_restart, static_cast<size_t>(kPages)) << "the poll ended before the kill";
   slow.store(false);
 
-  // The restart has no cursor (the killed poll never completed): it polls again from the top.
+  // The restart finds the backlog the killed poll saved after each page; this handler serves by
+  // next_token only (it ignores the bounds), so it answers from the top again: duplicates, no gap.
   ProcessResult second = RunProcess(SourceArgs(), Env(), std::chrono::minutes(3));
   ASSERT_EQ(second.exit_code, 0) << second.err;
 
