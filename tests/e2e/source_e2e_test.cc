@@ -190,15 +190,16 @@ TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTwee
     response->delay = std::chrono::milliseconds(20 + (*delay_rng)() % 60);  // a slow API: kills land mid-page too
   });
   server_->Route("GET", kSearchPath, index.MakeHandler());
-  auto args = SourceArgs();
-  args.push_back("--initial-lookback=2h");
+  const auto args = SourceArgs();
+  auto env = Env();
+  env["TWEET_SOURCE_INITIAL_LOOKBACK"] = "2h";  // the flag's environment twin: the tweets are 15-40 min old
 
   constexpr int kKills = 15;
   int kills = 0, runs = 0;
   const absl::Time started = absl::Now();
   for (int i = 0; i < kKills; ++i) {
     const size_t target = server_->Requests().size() + 1 + rng() % 3;  // 1 to 3 more pages, then a random moment
-    ChildProcess child(args, Env());
+    ChildProcess child(args, env);
     ++runs;
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     bool reached = false;
@@ -216,7 +217,7 @@ TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTwee
     ++kills;
   }
   // A last run, not killed, reads what is left.
-  ProcessResult last = RunProcess(args, Env(), std::chrono::minutes(2));
+  ProcessResult last = RunProcess(args, env, std::chrono::minutes(2));
   ++runs;
   ASSERT_EQ(last.exit_code, 0) << last.err;
 
