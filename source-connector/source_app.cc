@@ -303,9 +303,11 @@ constexpr int kWindowAttempts = 3;
 // A bound X refused counts as "outside the window" only when it is older than the window by our clock
 // give or take this much; anything else X refuses stays an error.
 constexpr absl::Duration kWindowSlack = absl::Hours(1);
-// Recent search does not show the last ~30 s (end_time defaults to about 30 s before the request). A
-// poll that starts from a time asks up to exactly this far back, and an empty one saves that time.
-constexpr absl::Duration kIndexLag = absl::Seconds(30);
+// Recent search does not show the last ~30 s (end_time defaults to about 30 s before the request, and
+// must be at least 10 s before it). A poll that starts from a time asks up to exactly this far back,
+// and an empty one saves that time as the next start: exact, whatever the lag. A minute leaves room
+// for a clock up to ~50 s ahead of X's.
+constexpr absl::Duration kIndexLag = absl::Seconds(60);
 // An unreadable 200 (HTML, invalid JSON, `meta` of the wrong type) is asked for this many times in all,
 // 1 s, 2 s, 4 s apart, before the poll ends there.
 constexpr int kBadPageAttempts = 4;

@@ -574,7 +574,7 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   SetNow(kNow);
   FakeSearchIndex* index = ServeIndex();
   index->AddUser("42", kUser42);
-  // Created 20 s before the first poll: X's index does not show it yet (end_time defaults to 30 s
+  // Created 20 s before the first poll: X's index does not show it yet (the poll asks up to a minute
   // before the request), the second poll does.
   index->Add(TweetAt(kNow - absl::Seconds(20), 1));
   auto config = Config();
@@ -587,7 +587,8 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   auto requests = server_->RequestsTo(kSearchPath);
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].Param("start_time"), config.start_time);
-  EXPECT_EQ(requests[1].Param("start_time"), Rfc3339(kNow - absl::Seconds(30)));  // where poll 1 ended
+  EXPECT_EQ(requests[0].Param("end_time"), Rfc3339(kNow - absl::Seconds(60)));
+  EXPECT_EQ(requests[1].Param("start_time"), requests[0].Param("end_time"));  // where poll 1 ended
   EXPECT_THAT(ProducedIds(), ::testing::ElementsAre(SnowflakeId(kNow - absl::Seconds(20), 1)));
   EXPECT_EQ(summary.window_gaps, 0);
 
