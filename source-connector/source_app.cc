@@ -445,10 +445,13 @@ bool SourceApp::MoveIntoWindow(SearchRange* range, const std::vector<std::string
   }
   if (!floor_old && !end_old) return false;
   const std::optional<absl::Time> from = range->FloorTime();
+  const std::optional<absl::Time> until = range->resumed() ? SnowflakeTime(range->until_id) : std::nullopt;
   absl::Time to = edge;
-  if (end_old && range->resumed()) {
+  if (range->resumed() && (end_old || (until.has_value() && *until < edge))) {
     // The whole backlog of the interrupted poll is older than the window: it cannot be read any more.
-    to = SnowflakeTime(range->until_id).value_or(edge);
+    // What that poll read (from until_id up to its head) is not part of the gap; the range continues
+    // after its head (which may itself be refused next, and is then moved and reported the same way).
+    to = until.value_or(edge);
     *range = SearchRange{range->head_id, "", "", "", ""};
   } else {
     range->since_id.clear();

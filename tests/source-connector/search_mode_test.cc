@@ -541,6 +541,70 @@ TEST_F(SearchModeTest, ACursorOlderThanTheWindowContinuesFromTheOldestAllowedTim
   EXPECT_EQ(cursor->newest_id, SnowflakeId(kNow - absl::Minutes(10), 6));
 }
 
+// Point 3 with point 1: the backlog of an interrupted poll that aged out of the window. What that poll
+// read (down to until_id) is not read again; the gap reported is the part it never reached.
+TEST_F(SearchModeTest, ABacklogOlderThanTheWindowIsReportedAsTheGapAndThePollContinuesAfterItsHead) {
+  SetNow(kNow);
+  FakeSearchIndex* index = ServeIndex();
+  index->AddUser("42", kUser42);
+  int seq = 0;
+  for (absl::Duration age : {absl::Hours(24 * 8 + 12), absl::Hours(24 * 6 + 12), absl::Hours(24 * 5), absl::Hours(1)}) {
+    index->Add(TweetAt(kNow - age, ++seq));
+  }
+  const absl::Time floor_time = kNow - absl::Hours(24 * 9), until_time = kNow - absl::Hours(24 * 8),
+                   head_time = kNow - absl::Hours(24 * 6);
+  seed_cursor_ = source::Cursor{SnowflakeId(floor_time, 0), "", "", SnowflakeId(until_time, 0), SnowflakeId(head_time, 0)};
+  auto config = Config();
+  source::SourceSummary summary;
+  absl::Status status = RunSource(config, &summary);
+  ASSERT_TRUE(status.ok()) << status;
+  // Only what is newer than the head: the tweet between until_id and the head was read before.
+  EXPECT_EQ(ProducedIds(), index->IdsBetween(head_time, kNow));
+  EXPECT_EQ(ProducedIds().size(), 2u);
+  auto requests = server_->RequestsTo(kSearchPath);
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests[0].Param("until_id"), SnowflakeId(until_time, 0));
+  EXPECT_EQ(requests[1].Param("since_id"), SnowflakeId(head_time, 0));
+  EXPECT_EQ(requests[1].Param("until_id"), "");
+  const std::string json = app_->status().ToJson("t");
+  EXPECT_THAT(json, ::testing::HasSubstr(absl::StrCat("the tweets from ", Rfc3339(floor_time), " to ", Rfc3339(until_time))));
+  EXPECT_EQ(summary.window_gaps, 1);
+  EXPECT_EQ(summary.window_gap_seconds, 24 * 3600);
+  auto cursor = SavedCursor(config);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->newest_id, SnowflakeId(kNow - absl::Hours(1), 4));
+  EXPECT_TRUE(cursor->until_id.empty());
+}
+
+// Point 2 while polling: the poll that meets a page that stays bad ends (DEGRADED), the next poll
+// reads that page and the rest; nothing is skipped and the run ends well.
+TEST_F(SearchModeTest, WhilePollingThePageThatStayedUnreadableIsReadByTheNextPoll) {
+  FakeSearchIndex* index = ServeIndex();
+  const RecordedCorpus corpus = IndexRecordedPages(index);
+  SetNow(corpus.newest + absl::Minutes(10));
+  auto bad_left = std::make_shared<std::atomic<int>>(4);  // exactly one poll's attempts
+  index->set_hook([bad_left](const RecordedRequest& request, ScriptedResponse* response) {
+    if (!request.Param("next_token").empty() && bad_left->fetch_sub(1) > 0) {
+      *response = ScriptedResponse{.status = 200, .body = R"({"data":[],"meta":["not","an","object"]})"};
+    }
+  });
+  auto config = Config();
+  config.start_time = Rfc3339(corpus.oldest - absl::Minutes(1));
+  config.poll_interval = std::chrono::seconds(60);
+  config.max_polls = 3;
+  source::SourceSummary summary;
+  absl::Status status = RunSource(config, &summary);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(ProducedIds(), corpus.ids);
+  EXPECT_EQ(summary.bad_pages, 4);
+  auto requests = server_->RequestsTo(kSearchPath);
+  ASSERT_GE(requests.size(), 6u);
+  EXPECT_NE(requests[5].Param("end_time"), "");  // poll 2 resumed below page 1 (a time range ends at a time)
+  auto cursor = SavedCursor(config);
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->newest_id, corpus.max_id);
+}
+
 // Point 3: the same for a --start-time older than the window.
 TEST_F(SearchModeTest, AStartTimeOlderThanTheWindowContinuesFromTheOldestAllowedTimeAndReportsTheGap) {
   SetNow(kNow);
