@@ -23,6 +23,14 @@ std::string CursorToJson(const Cursor& cursor) {
   w.String(cursor.newest_id.data(), static_cast<rapidjson::SizeType>(cursor.newest_id.size()));
   w.Key("updated_at");
   w.String(cursor.updated_at.data(), static_cast<rapidjson::SizeType>(cursor.updated_at.size()));
+  // Written only when set, so that a plain cursor stays what earlier versions wrote.
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"start_time", &cursor.start_time},
+                                    {"until_id", &cursor.until_id},
+                                    {"head_id", &cursor.head_id}}) {
+    if (value->empty()) continue;
+    w.Key(name);
+    w.String(value->data(), static_cast<rapidjson::SizeType>(value->size()));
+  }
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -35,7 +43,14 @@ std::optional<Cursor> CursorFromJson(const std::string& json) {
   }
   Cursor c;
   c.newest_id = doc["newest_id"].GetString();
-  if (doc.HasMember("updated_at") && doc["updated_at"].IsString()) c.updated_at = doc["updated_at"].GetString();
+  for (const auto& [name, target] : {std::pair<const char*, std::string*>{"updated_at", &c.updated_at},
+                                     {"start_time", &c.start_time},
+                                     {"until_id", &c.until_id},
+                                     {"head_id", &c.head_id}}) {
+    if (doc.HasMember(name) && doc[name].IsString()) *target = doc[name].GetString();
+  }
+  // A backlog needs both ends; half of one is ignored (the floor alone re-reads more, never less).
+  if (c.until_id.empty() || c.head_id.empty()) c.until_id.clear(), c.head_id.clear();
   return c;
 }
 

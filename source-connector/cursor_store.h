@@ -2,7 +2,14 @@
 // Where the source remembers how far it got: the newest tweet id per connector and query (or rule
 // set), stored in a compacted Kafka topic (default `twitter-stream-source-offsets`) keyed by
 // "<connector name>/<mode>/<query>", so that a restart continues where the last confirmed delivery
-// ended. The value is a small JSON object: {"newest_id": "...", "updated_at": "..."}.
+// ended. The value is a small JSON object:
+//   {"newest_id": "...", "updated_at": "...",            the floor: a tweet id (since_id)
+//    "start_time": "...",                                or a time (when newest_id is ""), and
+//    "until_id": "...", "head_id": "..."}                the backlog of an interrupted poll, if any
+// `start_time`, `until_id` and `head_id` are written only when set; a value with only
+// {"newest_id","updated_at"} (what earlier versions wrote) loads as a floor without backlog. An
+// earlier version reading a newer value sees the floor (newest_id) and re-reads the backlog (and a
+// time floor as no cursor): duplicates, never a gap.
 //
 // The caller saves a cursor only after Kafka confirmed the delivery of every tweet before it; a
 // restart then re-reads at most the unconfirmed tail (duplicates possible, gaps never).
@@ -18,9 +25,19 @@
 
 namespace tweetstream::source {
 
+// Every member has a default member initializer: Cursor{id, time} compiles cleanly under -Wextra.
 struct Cursor {
-  std::string newest_id;   // newest tweet id delivered
-  std::string updated_at;  // RFC 3339
+  // The floor: every tweet up to and including this id is delivered (the next poll's since_id).
+  std::string newest_id{};
+  std::string updated_at{};  // RFC 3339
+  // The floor when no tweet id is known yet (an empty poll, the edge of the 7-day window): tweets
+  // created from this time on (RFC 3339) are still to be read. Only meaningful when newest_id is "".
+  std::string start_time{};
+  // The backlog of an interrupted poll (page cap, unreadable page, stop, crash): the tweets newer
+  // than the floor and older than `until_id` are still to be read. `head_id` is the newest id that
+  // poll read: the floor once the backlog is read. Both "" when no poll was interrupted.
+  std::string until_id{};
+  std::string head_id{};
 };
 
 class CursorStore {

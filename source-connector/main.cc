@@ -41,8 +41,15 @@ ABSL_FLAG(double, rate, 0, "replay: tweets per second (0 = as fast as possible)"
 ABSL_FLAG(bool, loop, false, "replay: start again from the first file at the end (until SIGTERM/SIGINT)");
 ABSL_FLAG(std::string, query, "", "search: the X search query, e.g. '#kafka -is:retweet lang:en'");
 ABSL_FLAG(int, max_results, 100, "search: tweets per page (10..100)");
-ABSL_FLAG(int, max_pages, 0, "search: stop after this many pages (0 = follow next_token to the end)");
-ABSL_FLAG(std::string, start_time, "", "search: oldest tweet time of the first poll, RFC 3339 (within the last 7 days)");
+ABSL_FLAG(int, max_pages, 0,
+          "search: at most this many pages per poll (0 = follow next_token to the end); the older pages are kept "
+          "in the cursor and read by the next polls before the cursor moves on");
+ABSL_FLAG(std::string, start_time, "",
+          "search: oldest tweet time of the first poll, RFC 3339; used only until a cursor exists (one older than "
+          "X's 7-day window starts at the window's edge, and the gap is reported)");
+ABSL_FLAG(absl::Duration, initial_lookback, absl::Hours(1),
+          "search: without a cursor and without --start-time, the first poll reads this far back (at most 168h); "
+          "every tweet read counts toward X's usage cap");
 ABSL_FLAG(absl::Duration, poll_interval, absl::ZeroDuration(),
           "search: time between polls (each continues after the newest tweet delivered); 0 = one poll, then exit");
 ABSL_FLAG(int, max_polls, 0, "search: stop after this many polls (0 = until SIGTERM/SIGINT)");
@@ -86,6 +93,7 @@ absl::StatusOr<tweetstream::source::SourceConfig> ConfigFromFlags() {
   config.max_results = absl::GetFlag(FLAGS_max_results);
   config.max_pages = absl::GetFlag(FLAGS_max_pages);
   config.start_time = absl::GetFlag(FLAGS_start_time);
+  config.initial_lookback = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_initial_lookback));
   config.poll_interval = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_poll_interval));
   config.max_polls = absl::GetFlag(FLAGS_max_polls);
   config.cursor_topic = absl::GetFlag(FLAGS_cursor_topic);

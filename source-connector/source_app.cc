@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -49,6 +50,9 @@ absl::Status SourceConfig::Validate() const {
     }
     if (max_results < 10 || max_results > 100) return absl::InvalidArgumentError("max-results: must be 10..100 for recent search");
     if (max_pages < 0) return absl::InvalidArgumentError("max-pages: must be >= 0");
+    if (initial_lookback <= std::chrono::milliseconds(0) || initial_lookback > std::chrono::hours(24 * 7)) {
+      return absl::InvalidArgumentError("initial-lookback: must be more than 0 and at most 7 days (168h)");
+    }
     if (max_polls < 0) return absl::InvalidArgumentError("max-polls: must be >= 0");
     if (poll_interval.count() < 0) return absl::InvalidArgumentError("poll-interval: must be >= 0");
     if (x_api.base_url.empty()) return absl::InvalidArgumentError("x-api-base-url: must not be empty");
@@ -179,6 +183,7 @@ void SourceApp::PublishStatus(const SourceSummary& s) {
   const common::ProducerCounters c = producer_->Counters();
   status_.SetCounters(s.tweets, c.produced, c.delivered, c.failed, s.skipped, s.api_problems, s.requests, s.polls);
   status_.SetTooLarge(s.too_large);
+  status_.SetSearchCounters(s.bad_pages, s.window_gaps, s.window_gap_seconds);
   if (!config_.status_file.empty()) status_.WriteFile(config_.status_file, config_.name);
 }
 
@@ -231,10 +236,23 @@ absl::Status SourceApp::Run(SourceSummary* summary) {
 }
 
 absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
-                                   BodyOutcome* outcome) {
+                                   BodyOutcome* outcome, bool search_page) {
   const absl::Status encoded = encoder_.Encode(body, context, &encoded_);
   ++summary->bodies;
   if (outcome != nullptr) *outcome = BodyOutcome{};
+  if (search_page && outcome != nullptr) {
+    // A search page is read whole or not at all: without its meta the poll cannot know what follows.
+    if (!encoded.ok()) {
+      outcome->unreadable = std::string(encoded.message());
+      return absl::OkStatus();
+    }
+    for (const SkippedRecord& skipped : encoded_.skipped) {
+      if (absl::StartsWith(skipped.where, "meta")) {
+        outcome->unreadable = absl::StrCat(skipped.where, ": ", skipped.reason);
+        return absl::OkStatus();
+      }
+    }
+  }
   if (!encoded.ok()) {
     ++summary->skipped;
     TS_LOG(WARNING) << "skipped " << context.origin << ": " << encoded.message();
@@ -289,6 +307,7 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
     if (outcome != nullptr) {
       ++outcome->tweets;
       if (IdLess(outcome->newest_id, tweet.id)) outcome->newest_id = tweet.id;
+      if (outcome->oldest_id.empty() || IdLess(tweet.id, outcome->oldest_id)) outcome->oldest_id = tweet.id;
     }
     Pace(*summary);
   }
@@ -347,40 +366,219 @@ absl::Status SourceApp::RunReplay(SourceSummary* summary) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// X's tweet ids are snowflakes: milliseconds since this instant in the bits above 22.
+constexpr int64_t kTwitterEpochMs = 1288834974657;
+// Recent search covers the last 7 days; X refuses (HTTP 400) a since_id or start_time older than that.
+constexpr absl::Duration kSearchWindow = absl::Hours(24 * 7);
+// How far inside the window a floor that X refused starts again: room for the request's own time and
+// for a clock that is not X's. Doubled on each further refusal (kWindowAttempts in all). What lies in
+// the margin is part of the reported gap.
+constexpr absl::Duration kWindowMargin = absl::Minutes(5);
+constexpr int kWindowAttempts = 3;
+// A bound X refused counts as "outside the window" only when it is older than the window by our clock
+// give or take this much; anything else X refuses stays an error.
+constexpr absl::Duration kWindowSlack = absl::Hours(1);
+// Recent search does not show the last ~30 s (end_time defaults to about 30 s before the request, and
+// must be at least 10 s before it). A poll that starts from a time asks up to exactly this far back,
+// and an empty one saves that time as the next start: exact, whatever the lag. A minute leaves room
+// for a clock up to ~50 s ahead of X's.
+constexpr absl::Duration kIndexLag = absl::Seconds(60);
+// An unreadable 200 (HTML, invalid JSON, `meta` of the wrong type) is asked for this many times in all,
+// 1 s, 2 s, 4 s apart, before the poll ends there.
+constexpr int kBadPageAttempts = 4;
+
+std::string Rfc3339Seconds(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
+std::string Stamp() { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()); }
+
+std::optional<absl::Time> SnowflakeTime(const std::string& id) {
+  uint64_t n = 0;
+  if (!absl::SimpleAtoi(id, &n) || n < (uint64_t{1} << 22)) return std::nullopt;
+  return absl::FromUnixMillis(static_cast<int64_t>(n >> 22) + kTwitterEpochMs);
+}
+
+std::optional<absl::Time> ParseRfc3339(const std::string& text) {
+  absl::Time t;
+  std::string error;
+  if (text.empty() || !absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return std::nullopt;
+  return t;
+}
+
+// The status' words for the backlog a cursor holds ("" when none).
+std::string BacklogText(const Cursor& cursor) {
+  if (cursor.until_id.empty()) return "";
+  return absl::StrCat("the tweets older than ", cursor.until_id, " and ",
+                      cursor.newest_id.empty() ? "from " + cursor.start_time : "newer than " + cursor.newest_id,
+                      " are still to be read (the rest of an interrupted poll)");
+}
+
+}  // namespace
+
+// What one poll reads: the tweets newer than the floor (since_id, or start_time when no id is known)
+// and, when it resumes an interrupted poll, older than until_id; head_id is then that poll's newest id.
+struct SourceApp::SearchRange {
+  std::string since_id;
+  std::string start_time;
+  std::string until_id;
+  std::string head_id;
+  // A poll from a time that resumes nothing: its end_time, where the next poll starts if this one is empty.
+  std::string end_time;
+
+  bool resumed() const { return !until_id.empty(); }
+  std::optional<absl::Time> FloorTime() const {
+    return since_id.empty() ? ParseRfc3339(start_time) : SnowflakeTime(since_id);
+  }
+  std::string Describe() const {
+    std::string floor = since_id.empty() ? absl::StrCat("tweets from ", start_time) : absl::StrCat("tweets after ", since_id);
+    return resumed() ? absl::StrCat(floor, " older than ", until_id, " (the rest of a poll that read down to it)") : floor;
+  }
+  // The cursor that keeps this range (and `head`, `until`) for the next poll or process.
+  Cursor Backlog(const std::string& head, const std::string& until) const {
+    Cursor c;
+    c.newest_id = since_id;
+    if (since_id.empty()) c.start_time = start_time;
+    c.until_id = until;
+    c.head_id = head;
+    c.updated_at = Stamp();
+    return c;
+  }
+  SearchRequest Request(const SourceConfig& config) const {
+    SearchRequest request;
+    request.query = config.query;
+    request.max_results = config.max_results;
+    if (!since_id.empty()) {
+      request.since_id = since_id;
+      request.until_id = until_id;
+      return request;
+    }
+    // X refuses since_id/until_id together with start_time/end_time: a range from a time ends at a
+    // time. end_time is exclusive and has second granularity, so it is the second after until_id's
+    // tweet: the tweets of that second that were read already come again (duplicates, no gap).
+    request.start_time = start_time;
+    if (resumed()) {
+      if (auto t = SnowflakeTime(until_id)) request.end_time = Rfc3339Seconds(absl::FromUnixSeconds(absl::ToUnixSeconds(*t) + 1));
+    } else {
+      request.end_time = end_time;
+    }
+    return request;
+  }
+};
+
 absl::Status SourceApp::RunSearch(SourceSummary* summary) {
   XApiClient client(http_.get(), config_.x_api);
   RateLimitGate gate(clock_);
   if (auto cursor = cursors_->Get(CursorKey())) {
     status_.SetCursor(CursorKey(), cursor->newest_id);
-    TS_LOG(INFO) << "continuing after tweet " << cursor->newest_id << " (cursor " << CursorKey() << ")";
+    status_.SetBacklog(BacklogText(*cursor));
+    TS_LOG(INFO) << "continuing "
+                 << (cursor->newest_id.empty() ? absl::StrCat("from ", cursor->start_time) : absl::StrCat("after tweet ", cursor->newest_id))
+                 << (cursor->until_id.empty() ? "" : absl::StrCat(", first the tweets older than ", cursor->until_id,
+                                                                   " that an interrupted poll left"))
+                 << " (cursor " << CursorKey() << ")";
   }
   while (!stop_.load()) {
     WaitWhilePaused();  // no request goes out while paused
     const absl::Time poll_start = clock_->Now();
-    TS_RETURN_IF_ERROR(Poll(&client, &gate, summary));
+    std::string unread;
+    TS_RETURN_IF_ERROR(Poll(&client, &gate, summary, &unread));
     ++summary->polls;
     PublishStatus(*summary);
-    if (config_.poll_interval.count() == 0) break;
-    if (config_.max_polls > 0 && summary->polls >= config_.max_polls) break;
+    const bool last = config_.poll_interval.count() == 0 || (config_.max_polls > 0 && summary->polls >= config_.max_polls);
+    // The last poll could not read everything: the exit code says so (the cursor keeps the rest).
+    if (last && !unread.empty() && !stop_.load()) return absl::UnavailableError(unread);
+    if (last) break;
     if (!clock_->SleepUntil(poll_start + absl::FromChrono(config_.poll_interval), &stop_)) break;
   }
   return absl::OkStatus();
 }
 
-absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary) {
+absl::Status SourceApp::SaveSearchCursor(const Cursor& cursor, int64_t failed_before) {
+  TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
+  if (producer_->Counters().failed != failed_before) {
+    return absl::UnavailableError("some tweets of this poll were not delivered; the cursor stays where it was");
+  }
+  TS_RETURN_IF_ERROR(cursors_->Save(CursorKey(), cursor));
+  status_.SetCursor(CursorKey(), cursor.newest_id);
+  status_.SetBacklog(BacklogText(cursor));
+  return absl::OkStatus();
+}
+
+bool SourceApp::MoveIntoWindow(SearchRange* range, const std::vector<std::string>& rejected, int attempt,
+                               SourceSummary* summary) {
+  const absl::Time now = clock_->Now();
+  const absl::Time edge = now - kSearchWindow + kWindowMargin * (1 << attempt);
+  bool floor_old = false, end_old = false;
+  for (const std::string& name : rejected) {
+    std::optional<absl::Time> t;
+    if (name == "since_id" || name == "start_time") {
+      t = range->FloorTime();
+      floor_old = true;
+    } else if (name == "until_id" || name == "end_time") {
+      t = range->resumed() ? SnowflakeTime(range->until_id) : ParseRfc3339(range->end_time);
+      end_old = true;
+    }
+    if (!t.has_value() || *t >= now - kSearchWindow + kWindowSlack) return false;  // not the window
+  }
+  if (!floor_old && !end_old) return false;
+  const std::optional<absl::Time> from = range->FloorTime();
+  const std::optional<absl::Time> until = range->resumed() ? SnowflakeTime(range->until_id) : std::nullopt;
+  absl::Time to = edge;
+  if (range->resumed() && (end_old || (until.has_value() && *until < edge))) {
+    // The whole backlog of the interrupted poll is older than the window: it cannot be read any more.
+    // What that poll read (from until_id up to its head) is not part of the gap; the range continues
+    // after its head (which may itself be refused next, and is then moved and reported the same way).
+    to = until.value_or(edge);
+    *range = SearchRange{range->head_id, "", "", "", ""};
+  } else {
+    range->since_id.clear();
+    range->start_time = Rfc3339Seconds(edge);
+    if (!range->resumed()) range->end_time = Rfc3339Seconds(now - kIndexLag);
+  }
+  const std::string gap =
+      absl::StrCat("recent search: the tweets from ", from ? Rfc3339Seconds(*from) : "an unknown time", " to ",
+                   Rfc3339Seconds(to), " are older than X's 7-day window and cannot be read (a gap)");
+  ++summary->window_gaps;
+  if (from.has_value() && to > *from) summary->window_gap_seconds += absl::ToInt64Seconds(to - *from);
+  status_.SetGap(gap);
+  status_.RecordError(gap);
+  TS_LOG(WARNING) << gap << "; continuing with " << range->Describe();
+  return true;
+}
+
+absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary, std::string* unread) {
+  unread->clear();
   const std::string key = CursorKey();
-  std::optional<Cursor> cursor = cursors_->Get(key);
-  SearchRequest request;
-  request.query = config_.query;
-  request.max_results = config_.max_results;
-  // since_id = the newest id of the last poll whose tweets were all delivered; the configured
-  // start time only for the very first poll.
-  if (cursor) request.since_id = cursor->newest_id;
-  else request.start_time = config_.start_time;
+  const std::optional<Cursor> cursor = cursors_->Get(key);
+  SearchRange range;
+  if (cursor) {
+    range.since_id = cursor->newest_id;
+    if (range.since_id.empty()) range.start_time = cursor->start_time;
+    range.until_id = cursor->until_id;
+    range.head_id = cursor->head_id;
+  }
+  if (range.since_id.empty() && range.start_time.empty()) {
+    // No position yet: --start-time, else the initial lookback (every tweet read costs; X's 7 days are
+    // not what a new source should read by surprise).
+    range.start_time = !config_.start_time.empty()
+                           ? config_.start_time
+                           : Rfc3339Seconds(clock_->Now() - absl::FromChrono(config_.initial_lookback));
+  }
+  if (range.since_id.empty() && !range.resumed()) {
+    const absl::Time end = clock_->Now() - kIndexLag;
+    if (auto start = ParseRfc3339(range.start_time); start.has_value() && *start >= end) {
+      return absl::OkStatus();  // nothing X can show yet
+    }
+    range.end_time = Rfc3339Seconds(end);
+  }
+  SearchRequest request = range.Request(config_);
   const int64_t failed_before = producer_->Counters().failed;
-  std::string newest_of_poll;
+  std::string newest_of_poll = range.head_id;  // a resumed poll keeps the head of the one it resumes
+  std::string oldest_read;                     // the oldest id delivered in this range so far
+  bool complete = false;
+  int pages = 0, bad_attempts = 0, window_attempts = 0;
   absl::Duration transient_backoff = absl::Seconds(1);
-  for (int page = 1; !stop_.load();) {
+  while (!stop_.load()) {
     if (!gate->Wait(&stop_)) break;
     ++summary->requests;
     auto response = client->SearchRecent(request);
@@ -411,35 +609,85 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
         transient_backoff = std::min(transient_backoff * 2, absl::Seconds(60));
         continue;
       }
-      // 401, 403, usage cap, 400: retrying cannot help. Stop calling.
+      if (response->http_status == 400 && window_attempts < kWindowAttempts &&
+          MoveIntoWindow(&range, response->rejected_parameters, window_attempts, summary)) {
+        // The range changed: its paging starts again.
+        ++window_attempts;
+        request = range.Request(config_);
+        newest_of_poll = range.head_id;
+        oldest_read.clear();
+        pages = 0;
+        PublishStatus(*summary);
+        continue;
+      }
+      // 401, 403, usage cap, any other 400: retrying cannot help. Stop calling.
       return error;
     }
     transient_backoff = absl::Seconds(1);
-    if (status_.state() == "DEGRADED") status_.SetState("RUNNING");
     MappingContext context{config_.name, "search", "/2/tweets/search/recent", config_.query, absl::Now()};
     BodyOutcome outcome;
-    TS_RETURN_IF_ERROR(HandleBody(response->body, context, summary, &outcome));
-    if (page == 1) newest_of_poll = outcome.meta.newest_id;
-    TS_LOG(INFO) << "search page " << page << ": " << outcome.tweets << " tweets"
+    TS_RETURN_IF_ERROR(HandleBody(response->body, context, summary, &outcome, /*search_page=*/true));
+    if (!outcome.unreadable.empty()) {
+      // A 200 that cannot be read is not the end of the results: ask again, then give up on this poll
+      // without moving the cursor past the page.
+      ++summary->bad_pages;
+      ++bad_attempts;
+      const std::string what = absl::StrCat("X API ", client->SearchRecentUrlForLogs(request), " answered HTTP ",
+                                            response->http_status, " with a page that cannot be read: ",
+                                            outcome.unreadable, " (attempt ", bad_attempts, " of ", kBadPageAttempts, ")");
+      status_.RecordError(what);
+      status_.SetState("DEGRADED", what);
+      PublishStatus(*summary);
+      if (bad_attempts == 1) TS_LOG(WARNING) << what;
+      if (bad_attempts >= kBadPageAttempts) {
+        *unread = absl::StrCat(what, "; the poll ends here, the cursor stays before this page");
+        TS_LOG(WARNING) << *unread;
+        break;
+      }
+      if (!clock_->SleepFor(absl::Seconds(1) * (1 << (bad_attempts - 1)), &stop_)) break;
+      continue;
+    }
+    bad_attempts = 0;
+    if (status_.state() == "DEGRADED") status_.SetState("RUNNING");
+    ++pages;
+    if (!range.resumed() && pages == 1) newest_of_poll = !outcome.newest_id.empty() ? outcome.newest_id : outcome.meta.newest_id;
+    if (!outcome.oldest_id.empty()) oldest_read = outcome.oldest_id;
+    TS_LOG(INFO) << "search page " << pages << ": " << outcome.tweets << " tweets"
                  << (outcome.meta.next_token.empty() ? " (last page)" : "");
     PublishStatus(*summary);
-    if (outcome.meta.next_token.empty()) break;
-    if (config_.max_pages > 0 && page >= config_.max_pages) break;
+    if (outcome.meta.next_token.empty()) {
+      complete = true;
+      break;
+    }
+    // More to come: the older pages are remembered now, so that the page cap, a stop, an unreadable
+    // page or a crash (kill -9) never leave them behind.
+    const std::string until = oldest_read.empty() ? range.until_id : oldest_read;
+    if (!newest_of_poll.empty() && !until.empty()) {
+      TS_RETURN_IF_ERROR(SaveSearchCursor(range.Backlog(newest_of_poll, until), failed_before));
+    }
+    if (config_.max_pages > 0 && pages >= config_.max_pages) {
+      TS_LOG(INFO) << "--max-pages=" << config_.max_pages << " reached; the next poll reads the tweets older than " << until;
+      break;
+    }
     request.next_token = outcome.meta.next_token;
-    ++page;
   }
-  if (stop_.load()) return absl::OkStatus();  // an interrupted poll never advances the cursor
-  // The cursor moves only once Kafka confirmed every tweet of this poll.
-  TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
-  if (producer_->Counters().failed != failed_before) {
-    return absl::UnavailableError("some tweets of this poll were not delivered; the cursor stays where it was");
-  }
+  // Stopped, capped or ended by an unreadable page: the backlog saved above stands.
+  if (!complete || stop_.load()) return absl::OkStatus();
+  // The whole range is read: the floor moves to the newest tweet of the poll (that of the first page,
+  // or the head of the poll it resumed), or to the end of an empty poll from a time.
+  Cursor next;
+  next.updated_at = Stamp();
   if (!newest_of_poll.empty()) {
-    Cursor next{newest_of_poll, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())};
-    TS_RETURN_IF_ERROR(cursors_->Save(key, next));
-    status_.SetCursor(key, newest_of_poll);
+    next.newest_id = newest_of_poll;
+  } else if (!range.since_id.empty()) {
+    next.newest_id = range.since_id;
+  } else {
+    next.start_time = range.end_time.empty() ? range.start_time : range.end_time;
   }
-  return absl::OkStatus();
+  if (cursor && cursor->newest_id == next.newest_id && cursor->start_time == next.start_time && cursor->until_id.empty()) {
+    return absl::OkStatus();  // nothing new
+  }
+  return SaveSearchCursor(next, failed_before);
 }
 
 absl::Status SourceApp::RunStream(SourceSummary* summary) {

@@ -46,8 +46,12 @@ struct SourceConfig {
   std::string query;
   int max_results = 100;
   int max_pages = 0;
-  // The first poll's oldest tweet time (RFC 3339); later polls continue from the cursor (since_id).
+  // The first poll's oldest tweet time (RFC 3339); used only until a cursor exists (later polls
+  // continue from the cursor, even after an empty poll).
   std::string start_time;
+  // Without a cursor and without start_time, the first poll reads this far back (not X's whole 7 days:
+  // every tweet read counts toward the usage cap and costs).
+  std::chrono::milliseconds initial_lookback{std::chrono::hours(1)};
   // Time between the starts of two polls; 0 = one poll, then exit.
   std::chrono::milliseconds poll_interval{0};
   // Stop after this many polls (0 = until stopped; with poll_interval 0, one poll).
@@ -89,6 +93,9 @@ struct BodyOutcome {
   PageMeta meta;          // the body's `meta` (search pages)
   int64_t tweets = 0;     // records produced from this body
   std::string newest_id;  // the highest tweet id among them (empty when none)
+  std::string oldest_id;  // the lowest (empty when none)
+  // Search pages only: why the page cannot be read (not JSON, `meta` unusable); nothing was produced.
+  std::string unreadable;
 };
 
 struct SourceSummary {
@@ -103,6 +110,9 @@ struct SourceSummary {
   int64_t delivery_failed = 0;
   int64_t requests = 0;         // X API requests sent
   int64_t polls = 0;            // search polls completed
+  int64_t bad_pages = 0;        // search: 200 answers that could not be read (each attempt counted)
+  int64_t window_gaps = 0;      // search: times the 7-day window made tweets unreadable (reported)
+  int64_t window_gap_seconds = 0;  // search: the length of those gaps, summed
 };
 
 class SourceApp {
@@ -138,8 +148,20 @@ class SourceApp {
  private:
   SourceApp(SourceConfig config, std::unique_ptr<common::Producer> producer,
             std::unique_ptr<common::HttpClient> http, std::unique_ptr<CursorStore> cursors, common::Clock* clock);
-  // One poll: every page of the query newer than the cursor; saves the cursor once all is delivered.
-  absl::Status Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary);
+  // One poll: the backlog of an interrupted poll if there is one, else every page newer than the
+  // cursor's floor. Saves the backlog after every page that has a next one (so that the page cap, an
+  // unreadable page, a stop or a crash never leave the older pages behind), and moves the floor only
+  // once the whole range is read and delivered. `*unread` says why a poll ended before the end of
+  // its range (an unreadable page); it stays empty otherwise. Errors are fatal (401, 403, usage cap,
+  // a 400 that is not the 7-day window, a failed delivery).
+  absl::Status Poll(XApiClient* client, RateLimitGate* gate, SourceSummary* summary, std::string* unread);
+  struct SearchRange;
+  // X refused a bound of `range` (HTTP 400 naming `rejected`): when they are older than the 7-day
+  // window, moves `range` inside it, reports the gap and returns true; false otherwise.
+  bool MoveIntoWindow(SearchRange* range, const std::vector<std::string>& rejected, int attempt,
+                      SourceSummary* summary);
+  // Waits for every delivery, then writes `cursor` (UNAVAILABLE when a delivery failed).
+  absl::Status SaveSearchCursor(const Cursor& cursor, int64_t failed_before);
   void PublishStatus(const SourceSummary& summary);
   // After each produced tweet: holds the configured rate and logs progress.
   void Pace(const SourceSummary& summary);
@@ -148,8 +170,10 @@ class SourceApp {
   absl::Status RunStream(SourceSummary* summary);
   absl::Status RunSynthetic(SourceSummary* summary);
   // Maps one body (encoder_) and produces its tweets; `outcome` (optional) gets its meta and ids.
+  // With `search_page`, a body that cannot be read whole (not JSON, `meta` unusable) produces nothing
+  // and says why in outcome->unreadable.
   absl::Status HandleBody(absl::string_view body, const MappingContext& context, SourceSummary* summary,
-                          BodyOutcome* outcome = nullptr);
+                          BodyOutcome* outcome = nullptr, bool search_page = false);
 
   // Caps the producer's message.max.bytes and batch.size to the topic's max.message.bytes (read from
   // the broker), so that a record too large is refused alone when produced; that limit, or -1 unknown.

@@ -197,6 +197,16 @@ void RegisterSourceMetrics(control::ConnectorHost* host, common::MetricsRegistry
   registry->AddGaugeFunction("tweetstream_source_rate_limit_remaining",
                              "Requests the X API's current rate-limit window still allows (-1 = unknown).",
                              [host] { return static_cast<double>(host->Status(false).source().rate_limit().remaining()); });
+  registry->AddCounterFunction("tweetstream_source_search_bad_pages",
+                               "Recent-search 200 answers that could not be read (HTML, invalid JSON, meta of the wrong "
+                               "type); each attempt counted.",
+                               [host] { return static_cast<double>(host->Status(false).source().bad_pages()); });
+  registry->AddCounterFunction("tweetstream_source_search_window_gaps",
+                               "Times X's 7-day recent-search window made tweets unreadable (the range is in the status' gap).",
+                               [host] { return static_cast<double>(host->Status(false).source().window_gaps()); });
+  registry->AddCounterFunction("tweetstream_source_search_window_gap_seconds",
+                               "Length of the time ranges the 7-day window made unreadable, summed.",
+                               [host] { return static_cast<double>(host->Status(false).source().window_gap_seconds()); });
 }
 
 }  // namespace tweetstream::source

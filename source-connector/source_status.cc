@@ -79,6 +79,18 @@ void SourceStatus::SetTooLarge(int64_t count) {
   too_large_ = count;
 }
 
+void SourceStatus::SetBacklog(const std::string& description) {
+  absl::MutexLock lock(&mu_);
+  backlog_ = description;
+}
+
+void SourceStatus::SetSearchCounters(int64_t bad_pages, int64_t window_gaps, int64_t window_gap_seconds) {
+  absl::MutexLock lock(&mu_);
+  bad_pages_ = bad_pages;
+  window_gaps_ = window_gaps;
+  window_gap_seconds_ = window_gap_seconds;
+}
+
 void SourceStatus::SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                                int64_t api_problems, int64_t requests, int64_t polls) {
   absl::MutexLock lock(&mu_);
@@ -133,6 +145,13 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   }
   w.EndArray();
   w.EndObject();
+  w.Key("search");
+  w.StartObject();
+  w.Key("bad_pages"); w.Int64(bad_pages_);
+  w.Key("window_gaps"); w.Int64(window_gaps_);
+  w.Key("window_gap_seconds"); w.Int64(window_gap_seconds_);
+  w.Key("backlog"); Str(w, backlog_);
+  w.EndObject();
   w.Key("last_errors");
   w.StartArray();
   for (const auto& [time, message] : errors_) {
@@ -174,6 +193,10 @@ void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
   d->mutable_rate_limit()->set_remaining(rl_remaining_);
   if (rl_reset_ >= 0) d->mutable_rate_limit()->mutable_reset()->set_seconds(rl_reset_);
   d->set_gap(gap_);
+  d->set_bad_pages(bad_pages_);
+  d->set_window_gaps(window_gaps_);
+  d->set_window_gap_seconds(window_gap_seconds_);
+  d->set_backlog(backlog_);
   d->set_polls(counters_[7]);
   d->set_api_problems(counters_[5]);
   d->set_rules_owned(rules_owned_);

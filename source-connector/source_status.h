@@ -25,6 +25,7 @@ class SourceStatus {
   void RecordError(const std::string& message);
   void SetCursor(const std::string& key, const std::string& newest_id);
   void SetRateLimit(int64_t limit, int64_t remaining, int64_t reset_epoch_seconds);
+  // stream: the last reconnect without backfill; search: the last range the 7-day window made unreadable.
   void SetGap(const std::string& description);
   // stream: the rules found at the last sync (see stream_rules.h): how many are owned and shared,
   // and the foreign ones (all counted, the first 20 kept for the JSON and the control API).
@@ -32,6 +33,9 @@ class SourceStatus {
     std::string id, value, tag;
   };
   void SetRules(int64_t owned, int64_t shared, const std::vector<Rule>& foreign);
+  // search: the rest of an interrupted poll still to be read ("" when none).
+  void SetBacklog(const std::string& description);
+  void SetSearchCounters(int64_t bad_pages, int64_t window_gaps, int64_t window_gap_seconds);
   // Counters, set from the summary.
   void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                    int64_t api_problems, int64_t requests, int64_t polls);
@@ -51,6 +55,9 @@ class SourceStatus {
   absl::Time since_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, std::string>> errors_ ABSL_GUARDED_BY(mu_);
   std::string cursor_key_ ABSL_GUARDED_BY(mu_), cursor_ ABSL_GUARDED_BY(mu_), gap_ ABSL_GUARDED_BY(mu_);
+  std::string backlog_ ABSL_GUARDED_BY(mu_);
+  int64_t bad_pages_ ABSL_GUARDED_BY(mu_) = 0, window_gaps_ ABSL_GUARDED_BY(mu_) = 0,
+          window_gap_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rl_limit_ ABSL_GUARDED_BY(mu_) = -1, rl_remaining_ ABSL_GUARDED_BY(mu_) = -1,
           rl_reset_ ABSL_GUARDED_BY(mu_) = -1;
   int64_t counters_[8] ABSL_GUARDED_BY(mu_) = {0, 0, 0, 0, 0, 0, 0, 0};

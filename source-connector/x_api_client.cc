@@ -1,5 +1,7 @@
 #include "source-connector/x_api_client.h"
 
+#include <rapidjson/document.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -15,6 +17,20 @@ std::optional<int64_t> HeaderInt(const common::HttpResponse& response, absl::str
   absl::string_view text = response.Header(name);
   if (text.empty() || !absl::SimpleAtoi(text, &value)) return std::nullopt;
   return value;
+}
+
+// The keys of every `errors[].parameters` object of an invalid-request problem
+// ({"errors":[{"parameters":{"since_id":["..."]},"message":"..."}],"title":"Invalid Request",...}).
+std::vector<std::string> RejectedParameters(const std::string& body) {
+  std::vector<std::string> names;
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("errors") || !doc["errors"].IsArray()) return names;
+  for (const auto& error : doc["errors"].GetArray()) {
+    if (!error.IsObject() || !error.HasMember("parameters") || !error["parameters"].IsObject()) continue;
+    for (const auto& member : error["parameters"].GetObject()) names.emplace_back(member.name.GetString());
+  }
+  return names;
 }
 
 }  // namespace
@@ -83,8 +99,23 @@ std::string XApiClient::SearchRecentUrl(const SearchRequest& request) const {
   add("place.fields", f.place_fields);
   add("poll.fields", f.poll_fields);
   add("since_id", request.since_id);
+  add("until_id", request.until_id);
   add("start_time", request.start_time);
+  add("end_time", request.end_time);
   add("next_token", request.next_token);
+  return url;
+}
+
+std::string XApiClient::SearchRecentUrlForLogs(const SearchRequest& request) const {
+  std::string url = absl::StrCat(common::RedactUrl(absl::StrCat(absl::StripSuffix(options_.base_url, "/"), "/2/tweets/search/recent")),
+                                 "?query=", common::UrlEncode(request.query), "&max_results=", request.max_results);
+  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"since_id", &request.since_id},
+                                    {"until_id", &request.until_id},
+                                    {"start_time", &request.start_time},
+                                    {"end_time", &request.end_time},
+                                    {"next_token", &request.next_token}}) {
+    if (!value->empty()) absl::StrAppend(&url, "&", name, "=", common::UrlEncode(*value));
+  }
   return url;
 }
 
@@ -111,6 +142,7 @@ absl::StatusOr<XApiResponse> XApiClient::Get(const std::string& url) {
     return out;
   }
   out.error = ErrorFor(url, *response, &out.usage_capped);
+  if (status == 400) out.rejected_parameters = RejectedParameters(response->body);
   out.body = std::move(response->body);
   return out;
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -75,6 +76,9 @@ struct XApiResponse {
   absl::Status error;
   // A 429 that is the monthly/product usage cap, not a rate-limit window: waiting will not help.
   bool usage_capped = false;
+  // A 400 invalid-request: the parameters X names in `errors[].parameters` (e.g. "since_id" when it
+  // is older than recent search's 7-day window), in the order given.
+  std::vector<std::string> rejected_parameters;
 };
 
 struct SearchRequest {
@@ -82,7 +86,9 @@ struct SearchRequest {
   int max_results = 100;          // 10..100 for recent search
   std::string next_token;         // page token from the previous page's meta
   std::string since_id;           // only tweets newer than this id
-  std::string start_time;         // RFC 3339, inclusive
+  std::string until_id;           // only tweets older than this id
+  std::string start_time;         // RFC 3339, inclusive (X refuses it together with since_id/until_id)
+  std::string end_time;           // RFC 3339, exclusive (X's default: about 30 s before the request)
 };
 
 // "title: detail [type]" of the first problem of an error body, or a bounded printable snippet of a
@@ -101,6 +107,9 @@ class XApiClient {
 
   // The URL SearchRecent would call (for logs: without the token, which travels in a header).
   std::string SearchRecentUrl(const SearchRequest& request) const;
+  // The same URL for messages: no userinfo, and of the query string only what names the page (query,
+  // max_results, the bounds, next_token), not the field lists. Nothing secret travels in the URL.
+  std::string SearchRecentUrlForLogs(const SearchRequest& request) const;
 
  private:
   absl::StatusOr<XApiResponse> Get(const std::string& url);

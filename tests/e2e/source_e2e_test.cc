@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <random>
 #include <set>
 #include <string>
 
@@ -20,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/common/subprocess.h"
 #include "tests/common/test_util.h"
+#include "tests/fake_x_api/fake_search_index.h"
 #include "tests/fake_x_api/fake_x_api_server.h"
 #include "tweetstream/tweet/v1/tweet.pb.h"
 
@@ -125,7 +128,8 @@ TEST_F(SourceE2eTest, KillNineMidPollThenRestartLeavesNoGapAndTheCursorSurvives)
   ASSERT_LT(requests_before_restart, static_cast<size_t>(kPages)) << "the poll ended before the kill";
   slow.store(false);
 
-  // The restart has no cursor (the killed poll never completed): it polls again from the top.
+  // The restart finds the backlog the killed poll saved after each page; this handler serves by
+  // next_token only (it ignores the bounds), so it answers from the top again: duplicates, no gap.
   ProcessResult second = RunProcess(SourceArgs(), Env(), std::chrono::minutes(3));
   ASSERT_EQ(second.exit_code, 0) << second.err;
 
@@ -155,6 +159,99 @@ TEST_F(SourceE2eTest, KillNineMidPollThenRestartLeavesNoGapAndTheCursorSurvives)
   auto status = ReadFile(status_file_);
   ASSERT_TRUE(status.ok());
   EXPECT_THAT(*status, ::testing::HasSubstr(IdOf(1, 0)));
+}
+
+// Issue 12: the real binary killed (SIGKILL) at random moments of a 40-page poll, restarted each time
+// with the cursor it left: every tweet the fake index served, and every tweet it holds, ends in the
+// topic; what a kill re-reads is bounded by the page being read.
+TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTweetEndsInTheTopic) {
+  FakeSearchIndex index([] { return absl::Now(); });
+  index.AddUser("42", R"({"id":"42","name":"Fake","username":"fake_x"})");
+  constexpr int kTweets = 4000;  // 40 pages of 100
+  const absl::Time first = absl::Now() - absl::Minutes(40);
+  std::set<std::string> all;
+  for (int i = 0; i < kTweets; ++i) {
+    const absl::Time t = first + absl::Milliseconds(375) * i;  // 25 minutes of tweets, the newest 15 min old
+    IndexedTweet tweet;
+    tweet.id = SnowflakeId(t, i);
+    tweet.created_at = t;
+    tweet.author_id = "42";
+    tweet.json = absl::StrCat(R"({"id":")", tweet.id, R"(","text":"tweet )", i, R"( \ud83d\ude80","author_id":"42","created_at":")",
+                              absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()), R"("})");
+    all.insert(tweet.id);
+    index.Add(std::move(tweet));
+  }
+  const unsigned seed = static_cast<unsigned>(absl::ToUnixMicros(absl::Now()) & 0xffff);
+  std::mt19937 rng(seed);
+  auto delay_rng = std::make_shared<std::mt19937>(seed + 1);
+  auto delay_mu = std::make_shared<absl::Mutex>();
+  index.set_hook([delay_rng, delay_mu](const RecordedRequest&, ScriptedResponse* response) {
+    absl::MutexLock lock(delay_mu.get());
+    response->delay = std::chrono::milliseconds(20 + (*delay_rng)() % 60);  // a slow API: kills land mid-page too
+  });
+  server_->Route("GET", kSearchPath, index.MakeHandler());
+  const auto args = SourceArgs();
+  auto env = Env();
+  env["TWEET_SOURCE_INITIAL_LOOKBACK"] = "2h";  // the flag's environment twin: the tweets are 15-40 min old
+
+  constexpr int kKills = 15;
+  int kills = 0, runs = 0;
+  const absl::Time started = absl::Now();
+  for (int i = 0; i < kKills; ++i) {
+    const size_t target = server_->Requests().size() + 1 + rng() % 3;  // 1 to 3 more pages, then a random moment
+    ChildProcess child(args, env);
+    ++runs;
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    bool reached = false;
+    while (absl::Now() < deadline && !(reached = server_->WaitForRequests(target, std::chrono::milliseconds(200)))) {
+      if (!child.Running()) break;
+    }
+    if (!reached) {
+      ProcessResult r = child.Wait(std::chrono::seconds(10));
+      ASSERT_EQ(r.exit_code, 0) << "the source ended before its kill:\n" << r.err;
+      break;  // the backlog is read: nothing left to kill
+    }
+    absl::SleepFor(absl::Milliseconds(rng() % 120));  // the kill moment: anywhere in the page's read, produce, checkpoint
+    child.Signal(SIGKILL);
+    child.Wait(std::chrono::seconds(10));
+    ++kills;
+  }
+  // A last run, not killed, reads what is left.
+  ProcessResult last = RunProcess(args, env, std::chrono::minutes(2));
+  ++runs;
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+
+  std::map<std::string, int> in_topic;
+  size_t records = 0;
+  for (const auto& record : ReadTopic()) {
+    tweet::v1::TweetEnvelope envelope;
+    ASSERT_TRUE(record.value.has_value());
+    ASSERT_TRUE(envelope.ParseFromString(*record.value)) << record.offset;
+    ASSERT_EQ(record.key.value_or(""), envelope.tweet().id());
+    ++in_topic[envelope.tweet().id()];
+    ++records;
+  }
+  const std::map<std::string, int> served = index.Served();
+  int reread = 0;
+  for (const auto& [id, n] : served) {
+    EXPECT_TRUE(in_topic.count(id)) << "served but not in the topic: " << id;
+    reread += n - 1;
+  }
+  for (const auto& id : all) EXPECT_TRUE(in_topic.count(id)) << "never read: " << id;
+  std::printf("kill -9 test (seed %u): %d kills in %d runs, %zu X API requests, %zu tweets served %d extra time(s) "
+              "(re-read after a kill), %zu records in the topic for %zu tweets, %.1f s\n",
+              seed, kills, runs, server_->RequestsTo(kSearchPath).size(), served.size(), reread, records, all.size(),
+              absl::ToDoubleSeconds(absl::Now() - started));
+  std::fflush(stdout);
+  EXPECT_GE(kills, 10) << "the poll finished too early for the test to mean much";
+  // Each restart continued from the cursor (the page in flight at the kill, plus the tweets of one
+  // second at a page boundary, come again), instead of starting the poll over from its first page.
+  EXPECT_LE(records - all.size(), static_cast<size_t>(kills) * (100 + 2));
+  // The cursor ends on the newest tweet, with no backlog left.
+  auto status = ReadFile(status_file_);
+  ASSERT_TRUE(status.ok());
+  EXPECT_THAT(*status, ::testing::HasSubstr(*all.rbegin()));
+  EXPECT_THAT(*status, ::testing::HasSubstr(R"("backlog":"")"));
 }
 
 TEST_F(SourceE2eTest, ARejectedTokenFailsTheConnectorWithAClearMessageAndNoFurtherRequests) {

@@ -420,7 +420,13 @@ class Ctl {
       }
       kv.AddRow({"  polls", absl::StrCat(d.polls(), " (", s.counters().requests(), " API requests, ", d.api_problems(),
                                          " API problems)")});
-      if (!d.gap().empty()) kv.AddRow({"  GAP", d.gap()});
+      if (!d.backlog().empty()) kv.AddRow({"  backlog", d.backlog()});
+      if (d.bad_pages() > 0) kv.AddRow({"  bad pages", absl::StrCat(d.bad_pages(), " unreadable answer(s), asked again")});
+      if (!d.gap().empty()) {
+        kv.AddRow({"  GAP", d.window_gaps() > 0 ? absl::StrCat(d.gap(), " (", d.window_gaps(), " window gap(s), ",
+                                                             d.window_gap_seconds(), " s in all)")
+                                               : d.gap()});
+      }
     }
     if (s.has_sink()) {
       const v1::SinkDetail& d = s.sink();
