@@ -30,6 +30,8 @@ struct SinkApp::State {
   Clock::time_point last_activity = Clock::now();
   tweet::v1::TweetEnvelope envelope;  // scratch for Accept()
   Clock::time_point last_commit = Clock::now();
+  // The largest item seen (record value + rendered document), for the per-poll byte bound.
+  int64_t largest_item_bytes = 0;
   // Metrics (null without a registry).
   common::Histogram* bulk_seconds = nullptr;
   common::Histogram* bulk_items = nullptr;
@@ -296,7 +298,9 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     }
     item->value = std::move(record.value);  // kept for the dead-letter topic; moved, not copied
   }
-  state_->tracker.Add(item->tp, item->generation, item->offset, item->bytes());
+  const int64_t bytes = item->bytes();
+  state_->tracker.Add(item->tp, item->generation, item->offset, bytes);
+  state_->largest_item_bytes = std::max(state_->largest_item_bytes, bytes);
   if (!error_class.empty()) {
     dead_letters_->Send(std::move(item), std::move(error_class), std::move(error));
     return;
@@ -464,7 +468,15 @@ absl::Status SinkApp::Run() {
       if (open_batch_) CloseBatch();
       UpdateFlow();
     }
-    const size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
+    size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
+    // The byte bound holds per poll too: take no more records than the bytes left would hold at the
+    // largest size seen so far (one poll of 1 MB records must not blow past --max-pending-bytes).
+    if (state_->largest_item_bytes == 0) {
+      room = 1;  // nothing seen yet: one record tells the size
+    } else {
+      const int64_t bytes_left = std::max<int64_t>(config_.max_pending_bytes - state_->tracker.PendingBytes(), 0);
+      room = std::min<size_t>(room, static_cast<size_t>(bytes_left / state_->largest_item_bytes));
+    }
     if (throttled_ && !paused_) {
       // Enough in flight: let the bulks drain before taking more (see UpdateFlow).
       if (open_batch_) CloseBatch();
