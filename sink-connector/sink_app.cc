@@ -81,7 +81,6 @@ void SinkApp::Start(std::unique_ptr<common::Producer> dlq, std::vector<std::uniq
   dead_letters_ = std::make_unique<DeadLetterQueue>(std::move(dlq_options), std::move(dlq), &status_,
                                                     [this](const SinkItem& item) { Done(item); });
   BulkSenderOptions options;
-  options.es = config_.es;
   options.index_prefix = config_.IndexPrefix();
   options.retry_backoff_initial = config_.retry_backoff_initial;
   options.retry_backoff_max = config_.retry_backoff_max;
@@ -90,8 +89,10 @@ void SinkApp::Start(std::unique_ptr<common::Producer> dlq, std::vector<std::uniq
   options.bulk_seconds = state_->bulk_seconds;
   options.bulk_items = state_->bulk_items;
   State* state = state_.get();
+  std::vector<std::unique_ptr<EsApi>> clients;
+  for (auto& http : https) clients.push_back(std::make_unique<EsClient>(std::move(http), config_.es));
   sender_ = std::make_unique<BulkSender>(
-      std::move(options), std::move(https), &status_,
+      std::move(options), std::move(clients), &status_,
       [state](std::vector<ItemOutcome> outcomes) {
         absl::MutexLock lock(&state->mu);
         for (auto& o : outcomes) state->outcomes.push_back(std::move(o));

@@ -808,6 +808,40 @@ TEST_F(SinkAppTest, MemoryIsBoundedInBytesWithLongFormTweetsAndOneMegabyteRecord
             << consumed_while_down << " of 240 records taken while Elasticsearch was down\n";
 }
 
+TEST_F(SinkAppTest, AnUnreadableBulkAnswerIsRetriedWithBackoffAndSaysDegradedNeverAHotLoop) {
+  std::atomic<bool> fixed{false};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    if (!fixed.load()) return ScriptedResponse{200, {}, R"({"took":1,"errors":false,"items":[{"index":{"_id":"x"}}]})"};
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "2200"), TweetRecord(0, 1, "2201")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  const absl::Time started = absl::Now();
+  size_t requests_in_3s = 0;
+  bool saw_cause = false;
+  ASSERT_TRUE(RunUntil(app.get(), [&] {
+                if (!fixed.load()) {
+                  if (app->status().state() == sink::SinkState::kDegraded &&
+                      absl::StrContains(app->status().ToJson("t"), "without status")) {
+                    saw_cause = true;
+                  }
+                  if (absl::Now() - started >= absl::Seconds(3)) {
+                    requests_in_3s = es_->RequestsTo("/_bulk").size();
+                    fixed.store(true);
+                  }
+                  return false;
+                }
+                return LastCommitted(0) == 2;
+              }).ok());
+  EXPECT_TRUE(saw_cause);
+  // Backoff 100 ms doubling to 400 ms: about 9 attempts in 3 s, never hundreds.
+  EXPECT_LE(requests_in_3s, 15u);
+  EXPECT_GE(requests_in_3s, 3u);
+  EXPECT_TRUE(dlq_.records.empty());
+  std::cout << requests_in_3s << " attempts in 3 s against an unreadable answer\n";
+}
+
 TEST_F(SinkAppTest, DestroyingTheSinkWithDeadLettersInFlightTouchesNothingFreed) {
   // Run under SANITIZE=1 (AddressSanitizer) this is the use-after-free check; in any build the
   // delivery that arrives while the producer is destroyed must not be lost or crash.
