@@ -52,28 +52,8 @@ tweet::v1::TweetEnvelope Synthetic(int i) {
   return e;
 }
 
-class SinkE2eTest : public E2eTest {
+class SinkE2eTest : public SinkTopicE2eTest {
  protected:
-  void SetUp() override {
-    E2eTest::SetUp();
-    if (HasFatalFailure()) return;
-    dlq_topic_ = topic_ + "-dlq";
-    status_file_ = absl::StrCat(::testing::TempDir(), "/sink-status-", getpid(), "-", absl::ToUnixMillis(absl::Now()), ".json");
-    ASSERT_TRUE(common::EnsureTopic(kafka_, topic_, 3, 1, std::chrono::seconds(20)).ok());
-    common::KafkaProducerOptions options;
-    options.bootstrap_servers = kafka_;
-    auto producer = common::CreateKafkaProducer(options);
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = std::move(*producer);
-  }
-
-  void Produce(const std::string& key, const std::optional<std::string>& value) {
-    common::ProducerRecord r;
-    r.topic = topic_;
-    r.key = key;
-    if (value) r.value = *value;
-    ASSERT_TRUE(producer_->Produce(std::move(r)).ok());
-  }
   void ProduceSynthetic(int from, int to) {
     for (int i = from; i < to; ++i) Produce(SyntheticId(i), Synthetic(i).SerializeAsString());
     ASSERT_TRUE(producer_->Flush(std::chrono::seconds(30)).ok());
@@ -94,12 +74,6 @@ class SinkE2eTest : public E2eTest {
     return args;
   }
 
-  rapidjson::Document Status() {
-    rapidjson::Document doc;
-    auto content = ReadFile(status_file_);
-    if (content.ok()) doc.Parse(content->c_str());
-    return doc;
-  }
 
   // Waits (bounded) until the index holds at least `n` documents.
   bool WaitForCount(int64_t n, std::chrono::seconds timeout) {
@@ -135,8 +109,6 @@ class SinkE2eTest : public E2eTest {
     return RunProcess({"/bin/bash", SourceDir() + "/scripts/services.sh", command, "es"}, {}, std::chrono::minutes(4));
   }
 
-  std::string dlq_topic_, status_file_;
-  std::unique_ptr<common::Producer> producer_;
 };
 
 TEST_F(SinkE2eTest, ExactSetFieldByFieldAndReconsumingChangesNothing) {

@@ -46,29 +46,14 @@ tweet::v1::TweetEnvelope FaultTweet(int i) {
   return e;
 }
 
-class SinkFaultE2eTest : public E2eTest {
+class SinkFaultE2eTest : public SinkTopicE2eTest {
  protected:
   void SetUp() override {
-    E2eTest::SetUp();
+    SinkTopicE2eTest::SetUp();
     if (HasFatalFailure()) return;
-    dlq_topic_ = topic_ + "-dlq";
-    status_file_ = absl::StrCat(::testing::TempDir(), "/sink-fault-status-", getpid(), "-", absl::ToUnixMillis(absl::Now()), ".json");
-    ASSERT_TRUE(common::EnsureTopic(kafka_, topic_, 3, 1, std::chrono::seconds(20)).ok());
     ASSERT_TRUE(common::EnsureTopic(kafka_, dlq_topic_, 1, 1, std::chrono::seconds(20)).ok());
-    common::KafkaProducerOptions options;
-    options.bootstrap_servers = kafka_;
-    auto producer = common::CreateKafkaProducer(options);
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = std::move(*producer);
   }
 
-  void Produce(const std::string& key, const std::optional<std::string>& value) {
-    common::ProducerRecord r;
-    r.topic = topic_;
-    r.key = key;
-    if (value) r.value = *value;
-    ASSERT_TRUE(producer_->Produce(std::move(r)).ok());
-  }
   void ProduceTweets(int from, int to) {
     for (int i = from; i < to; ++i) Produce(FaultId(i), FaultTweet(i).SerializeAsString());
     ASSERT_TRUE(producer_->Flush(std::chrono::seconds(60)).ok());
@@ -91,12 +76,6 @@ class SinkFaultE2eTest : public E2eTest {
     return args;
   }
 
-  rapidjson::Document Status() {
-    rapidjson::Document doc;
-    auto content = ReadFile(status_file_);
-    if (content.ok()) doc.Parse(content->c_str());
-    return doc;
-  }
   std::string StateAndCause() {
     auto s = Status();
     if (!s.IsObject() || !s.HasMember("state")) return "";
@@ -132,8 +111,6 @@ class SinkFaultE2eTest : public E2eTest {
     return false;
   }
 
-  std::string dlq_topic_, status_file_;
-  std::unique_ptr<common::Producer> producer_;
 };
 
 // An operator's index.blocks.write (what the disk flood stage does too): today's sink dead-lettered
