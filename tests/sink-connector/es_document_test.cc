@@ -375,7 +375,7 @@ void ExpectEntities(const Value& d, const std::string& at, const std::string& p)
 void ExpectUser(const Value& d, const std::string& at, const std::string& id, const std::string& name,
                 const std::string& created_at) {
   ASSERT_EQ(pb::User::descriptor()->field_count(), 18);
-  ExpectSize(d, at, 18);
+  ExpectSize(d, at, 17);  // + extra_fields_json
   ExpectStr(d, at + "/id", id);
   ExpectStr(d, at + "/name", name);
   ExpectStr(d, at + "/username", "XDevelopers");
@@ -510,9 +510,24 @@ TEST(RenderDocumentTest, RendersEveryFieldOfAFullyPopulatedEnvelope) {
 
   // The tweet at the top level, then the envelope's fields; nothing else.
   ExpectTweet(d, "", kTweetId);
-  // Each Tweet field once, plus author, matching_rules, query, ingestion, includes; nothing else.
+  // Each Tweet field once, plus author, matching_rules, query, ingestion, includes, errors,
+  // response_extra_fields_json; nothing else.
   ASSERT_EQ(pb::Tweet::descriptor()->field_count(), 24);
-  EXPECT_EQ(d.MemberCount(), 24u + 5u);
+  EXPECT_EQ(d.MemberCount(), 24u + 7u);
+  ExpectSize(d, "/errors", 1);
+  ExpectStr(d, "/errors/0/resource_type", "user");
+  ExpectStr(d, "/errors/0/resource_id", "gone");
+  ExpectStr(d, "/errors/0/parameter", "entities.mentions.username");
+  ExpectStr(d, "/response_extra_fields_json", R"({"includes":{"topics":[{"id":"t1"}]}})");
+  // What X sent that the schema does not model reaches _source at every level (issue 12, point 8).
+  ExpectStr(d, "/public_metrics/extra_fields_json", R"({"new_in_PublicMetrics":[1,"x"]})");
+  ExpectStr(d, "/entities/urls/0/images/0/extra_fields_json", R"({"new_in_Image":[1,"x"]})");
+  ExpectStr(d, "/geo/coordinates/extra_fields_json", R"({"new_in_Point":[1,"x"]})");
+  ExpectStr(d, "/matching_rules/0/extra_fields_json", R"({"new_in_MatchingRule":[1,"x"]})");
+  ExpectStr(d, "/includes/places/0/extra_fields_json", R"({"new_in_Place":[1,"x"]})");
+  ExpectStr(d, "/includes/media/0/variants/0/extra_fields_json", R"({"new_in_MediaVariant":[1,"x"]})");
+  ExpectStr(d, "/author/public_metrics/extra_fields_json", R"({"new_in_UserPublicMetrics":[1,"x"]})");
+  ExpectStr(d, "/errors/0/extra_fields_json", R"({"new_in_ApiError":[1,"x"]})");
 
   ExpectUser(d, "/author", kAuthorId, "X Developers", "2009-02-20T18:42:09.000Z");
 
@@ -577,7 +592,7 @@ TEST(RenderDocumentTest, RendersEveryFieldOfAFullyPopulatedEnvelope) {
 
   // Referenced tweets go through the same tweet renderer as the tweet itself.
   ExpectSize(d, "/includes/tweets", 1);
-  ExpectSize(d, "/includes/tweets/0", 24);
+  ExpectSize(d, "/includes/tweets/0", 23);  // + extra_fields_json
   ExpectTweet(d, "/includes/tweets/0", kQuotedId);
 
   ExpectSize(d, "/includes/users", 1);
