@@ -307,6 +307,10 @@ class DocWriter {
     writer_.Double(point.longitude());
     writer_.Double(point.latitude());
     writer_.EndArray();
+    if (!point.extra_fields_json().empty()) {
+      writer_.Key("extra_fields_json", 17);
+      WriteString(point.extra_fields_json());
+    }
     writer_.EndObject();
   }
 
@@ -355,6 +359,7 @@ void WriteHashtags(DocWriter& w, Key key, const google::protobuf::RepeatedPtrFie
     w.Int("start", h.start());
     w.Int("end", h.end());
     w.String("tag", h.tag());
+    w.String("extra_fields_json", h.extra_fields_json());
     w.End();
   }
   w.End();
@@ -372,6 +377,7 @@ void WriteEntities(DocWriter& w, Key key, const pb::Entities& e) {
       w.Int("end", m.end());
       w.String("username", m.username());
       w.String("id", m.id());
+      w.String("extra_fields_json", m.extra_fields_json());
       w.End();
     }
     w.End();
@@ -397,10 +403,12 @@ void WriteEntities(DocWriter& w, Key key, const pb::Entities& e) {
           w.String("url", img.url());
           w.NonZeroInt("width", img.width());
           w.NonZeroInt("height", img.height());
+          w.String("extra_fields_json", img.extra_fields_json());
           w.End();
         }
         w.End();
       }
+      w.String("extra_fields_json", u.extra_fields_json());
       w.End();
     }
     w.End();
@@ -414,10 +422,12 @@ void WriteEntities(DocWriter& w, Key key, const pb::Entities& e) {
       w.Double("probability", a.probability());
       w.String("type", a.type());
       w.String("normalized_text", a.normalized_text());
+      w.String("extra_fields_json", a.extra_fields_json());
       w.End();
     }
     w.End();
   }
+  w.String("extra_fields_json", e.extra_fields_json());
   w.End();
 }
 
@@ -426,6 +436,7 @@ void WriteContextEntity(DocWriter& w, Key key, const pb::ContextEntity& e) {
   w.String("id", e.id());
   w.String("name", e.name());
   w.String("description", e.description());
+  w.String("extra_fields_json", e.extra_fields_json());
   w.End();
 }
 
@@ -434,6 +445,7 @@ void WriteWithheld(DocWriter& w, const pb::Withheld& wh) {
   if (wh.has_copyright()) w.Bool("copyright", wh.copyright());
   w.StringArray("country_codes", wh.country_codes());
   w.String("scope", wh.scope());
+  w.String("extra_fields_json", wh.extra_fields_json());
   w.End();
 }
 
@@ -457,6 +469,7 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
       w.BeginObject();
       w.String("type", r.type());
       w.String("id", r.id());
+      w.String("extra_fields_json", r.extra_fields_json());
       w.End();
     }
     w.End();
@@ -467,6 +480,7 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
     w.StringArray("media_keys", a.media_keys());
     w.StringArray("poll_ids", a.poll_ids());
     w.StringArray("media_source_tweet_id", a.media_source_tweet_id());
+    w.String("extra_fields_json", a.extra_fields_json());
     w.End();
   }
   if (t.has_entities()) WriteEntities(w, "entities", t.entities());
@@ -476,6 +490,7 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
       w.BeginObject();
       if (c.has_domain()) WriteContextEntity(w, "domain", c.domain());
       if (c.has_entity()) WriteContextEntity(w, "entity", c.entity());
+      w.String("extra_fields_json", c.extra_fields_json());
       w.End();
     }
     w.End();
@@ -484,6 +499,7 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
     w.BeginObject("geo");
     w.String("place_id", t.geo().place_id());
     if (t.geo().has_coordinates()) w.Point("coordinates", t.geo().coordinates());
+    w.String("extra_fields_json", t.geo().extra_fields_json());
     w.End();
   }
   if (t.has_public_metrics()) {
@@ -495,6 +511,7 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
     if (m.has_quote_count()) w.Int("quote_count", m.quote_count());
     if (m.has_bookmark_count()) w.Int("bookmark_count", m.bookmark_count());
     if (m.has_impression_count()) w.Int("impression_count", m.impression_count());
+    w.String("extra_fields_json", m.extra_fields_json());
     w.End();
   }
   if (t.has_withheld()) WriteWithheld(w, t.withheld());
@@ -506,12 +523,14 @@ void WriteTweetFields(DocWriter& w, const pb::Tweet& t) {
     if (e.has_is_edit_eligible()) w.Bool("is_edit_eligible", e.is_edit_eligible());
     if (e.has_editable_until()) w.Time("editable_until", e.editable_until());
     if (e.has_edits_remaining()) w.Int("edits_remaining", e.edits_remaining());
+    w.String("extra_fields_json", e.extra_fields_json());
     w.End();
   }
   if (t.has_note_tweet()) {
     w.BeginObject("note_tweet");
     w.String("text", t.note_tweet().text());
     if (t.note_tweet().has_entities()) WriteEntities(w, "entities", t.note_tweet().entities());
+    w.String("extra_fields_json", t.note_tweet().extra_fields_json());
     w.End();
   }
   w.IntArray("display_text_range", t.display_text_range());
@@ -542,6 +561,7 @@ void WriteUserFields(DocWriter& w, const pb::User& u) {
     if (m.has_listed_count()) w.Int("listed_count", m.listed_count());
     if (m.has_like_count()) w.Int("like_count", m.like_count());
     if (m.has_media_count()) w.Int("media_count", m.media_count());
+    w.String("extra_fields_json", m.extra_fields_json());
     w.End();
   }
   if (u.has_withheld()) WriteWithheld(w, u.withheld());
@@ -549,6 +569,7 @@ void WriteUserFields(DocWriter& w, const pb::User& u) {
     w.BeginObject("entities");
     if (u.entities().has_url()) WriteEntities(w, "url", u.entities().url());
     if (u.entities().has_description()) WriteEntities(w, "description", u.entities().description());
+    w.String("extra_fields_json", u.entities().extra_fields_json());
     w.End();
   }
   w.String("most_recent_tweet_id", u.most_recent_tweet_id());
@@ -569,6 +590,7 @@ void WriteMedia(DocWriter& w, const pb::Media& m) {
   if (m.has_public_metrics()) {
     w.BeginObject("public_metrics");
     if (m.public_metrics().has_view_count()) w.Int("view_count", m.public_metrics().view_count());
+    w.String("extra_fields_json", m.public_metrics().extra_fields_json());
     w.End();
   }
   if (!m.variants().empty()) {
@@ -578,10 +600,12 @@ void WriteMedia(DocWriter& w, const pb::Media& m) {
       if (v.has_bit_rate()) w.Int("bit_rate", v.bit_rate());
       w.String("content_type", v.content_type());
       w.String("url", v.url());
+      w.String("extra_fields_json", v.extra_fields_json());
       w.End();
     }
     w.End();
   }
+  w.String("extra_fields_json", m.extra_fields_json());
   w.End();
 }
 
@@ -595,6 +619,7 @@ void WritePlace(DocWriter& w, const pb::Place& p) {
   w.String("place_type", p.place_type());
   w.DoubleTuple("bbox", p.bbox());
   w.StringArray("contained_within", p.contained_within());
+  w.String("extra_fields_json", p.extra_fields_json());
   w.End();
 }
 
@@ -608,6 +633,7 @@ void WritePoll(DocWriter& w, const pb::Poll& p) {
       w.Int("position", o.position());
       w.String("label", o.label());
       w.Int("votes", o.votes());
+      w.String("extra_fields_json", o.extra_fields_json());
       w.End();
     }
     w.End();
@@ -615,6 +641,7 @@ void WritePoll(DocWriter& w, const pb::Poll& p) {
   w.NonZeroInt("duration_minutes", p.duration_minutes());
   if (p.has_end_datetime()) w.Time("end_datetime", p.end_datetime());
   w.String("voting_status", p.voting_status());
+  w.String("extra_fields_json", p.extra_fields_json());
   w.End();
 }
 
@@ -741,6 +768,7 @@ void MapEntities(MappingWriter& m, const char* name) {
     m.Integer("start");
     m.Integer("end");
     m.Keyword("tag");
+    m.StoredString("extra_fields_json");
     m.EndObject();
   }
   m.BeginObject("mentions");
@@ -748,6 +776,7 @@ void MapEntities(MappingWriter& m, const char* name) {
   m.Integer("end");
   m.Keyword("username");
   m.Keyword("id");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("urls");
   m.Integer("start");
@@ -764,7 +793,9 @@ void MapEntities(MappingWriter& m, const char* name) {
   m.Keyword("url");
   m.Integer("width");
   m.Integer("height");
+  m.StoredString("extra_fields_json");
   m.EndObject();
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("annotations");
   m.Integer("start");
@@ -772,7 +803,9 @@ void MapEntities(MappingWriter& m, const char* name) {
   m.Double("probability");
   m.Keyword("type");
   m.Text("normalized_text");
+  m.StoredString("extra_fields_json");
   m.EndObject();
+  m.StoredString("extra_fields_json");
   m.EndObject();
 }
 
@@ -781,6 +814,7 @@ void MapWithheld(MappingWriter& m) {
   m.Boolean("copyright");
   m.Keyword("country_codes");
   m.Keyword("scope");
+  m.StoredString("extra_fields_json");
   m.EndObject();
 }
 
@@ -789,6 +823,7 @@ void MapContextEntity(MappingWriter& m, const char* name) {
   m.Keyword("id");
   m.Keyword("name");  // "Brand", "Nike": exact values to filter and aggregate on
   m.Text("description");
+  m.StoredString("extra_fields_json");
   m.EndObject();
 }
 
@@ -806,16 +841,19 @@ void MapTweetFields(MappingWriter& m) {
   m.BeginObject("referenced_tweets");
   m.Keyword("type");
   m.Keyword("id");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("attachments");
   m.Keyword("media_keys");
   m.Keyword("poll_ids");
   m.Keyword("media_source_tweet_id");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   MapEntities(m, "entities");
   m.BeginObject("context_annotations");
   MapContextEntity(m, "domain");
   MapContextEntity(m, "entity");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("geo");
   m.Keyword("place_id");
@@ -824,13 +862,16 @@ void MapTweetFields(MappingWriter& m) {
   // geo_point takes the GeoJSON order [lon, lat]. ignore_malformed: an out-of-range coordinate from the
   // wild leaves the point unindexed instead of sending the whole tweet to the dead-letter topic.
   m.GeoPoint("coordinates");
+  m.StoredString("extra_fields_json");
   m.EndObject();
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("public_metrics");
   for (const char* count : {"retweet_count", "reply_count", "like_count", "quote_count",
                             "bookmark_count", "impression_count"}) {
     m.Long(count);
   }
+  m.StoredString("extra_fields_json");
   m.EndObject();
   MapWithheld(m);
   m.Keyword("edit_history_tweet_ids");
@@ -838,10 +879,12 @@ void MapTweetFields(MappingWriter& m) {
   m.Boolean("is_edit_eligible");
   m.Date("editable_until");
   m.Integer("edits_remaining");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("note_tweet");
   m.Text("text");
   MapEntities(m, "entities");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.Integer("display_text_range");
   m.Keyword("community_id");
@@ -868,11 +911,13 @@ void MapUserFields(MappingWriter& m) {
                             "like_count", "media_count"}) {
     m.Long(count);
   }
+  m.StoredString("extra_fields_json");
   m.EndObject();
   MapWithheld(m);
   m.BeginObject("entities");
   MapEntities(m, "url");
   MapEntities(m, "description");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.Keyword("most_recent_tweet_id");
   m.Keyword("profile_banner_url");
@@ -903,6 +948,7 @@ absl::Status RenderDocument(const tweet::v1::TweetEnvelope& envelope, std::strin
       w.BeginObject();
       w.String("id", r.id());
       w.String("tag", r.tag());
+      w.String("extra_fields_json", r.extra_fields_json());
       w.End();
     }
     w.End();
@@ -954,6 +1000,25 @@ absl::Status RenderDocument(const tweet::v1::TweetEnvelope& envelope, std::strin
     w.End();
   }
   w.End();  // includes
+
+  // X's partial errors about the objects this tweet refers to ("unavailable", not "not requested").
+  if (!envelope.errors().empty()) {
+    w.BeginArray("errors");
+    for (const pb::ApiError& e : envelope.errors()) {
+      w.BeginObject();
+      w.String("type", e.type());
+      w.String("title", e.title());
+      w.String("detail", e.detail());
+      w.String("resource_type", e.resource_type());
+      w.String("resource_id", e.resource_id());
+      w.String("parameter", e.parameter());
+      w.String("value", e.value());
+      w.String("extra_fields_json", e.extra_fields_json());
+      w.End();
+    }
+    w.End();
+  }
+  w.String("response_extra_fields_json", envelope.response_extra_fields_json());
 
   w.End();  // root (never empty: the id is there)
   w.Finish();
@@ -1009,6 +1074,7 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   m.BeginObject("matching_rules");
   m.Keyword("id");
   m.Keyword("tag");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.Keyword("query");
 
@@ -1032,12 +1098,15 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   m.Text("alt_text");
   m.BeginObject("public_metrics");
   m.Long("view_count");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.BeginObject("variants");
   m.Long("bit_rate");
   m.Keyword("content_type");
   m.Keyword("url");
+  m.StoredString("extra_fields_json");
   m.EndObject();
+  m.StoredString("extra_fields_json");
   m.EndObject();  // media
 
   m.BeginObject("places");
@@ -1049,6 +1118,7 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   m.Keyword("place_type");
   m.Double("bbox");
   m.Keyword("contained_within");
+  m.StoredString("extra_fields_json");
   m.EndObject();
 
   m.BeginObject("polls");
@@ -1057,10 +1127,12 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   m.Integer("position");
   m.Text("label");
   m.Long("votes");
+  m.StoredString("extra_fields_json");
   m.EndObject();
   m.Integer("duration_minutes");
   m.Date("end_datetime");
   m.Keyword("voting_status");
+  m.StoredString("extra_fields_json");
   m.EndObject();
 
   // Referenced tweets are documents of their own (when ingested); here they are context for the
@@ -1072,6 +1144,21 @@ std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {
   MapUserFields(m);
   m.EndObject();
   m.EndObject();  // includes
+
+  // X's partial errors about the objects the tweet refers to: filter on resource_type/resource_id to
+  // find tweets whose author, mention or quoted tweet X could not return (deleted, suspended).
+  m.BeginObject("errors");
+  m.Keyword("type");
+  m.Keyword("title");
+  m.Text("detail");
+  m.Keyword("resource_type");
+  m.Keyword("resource_id");
+  m.Keyword("parameter");
+  m.Keyword("value");
+  m.StoredString("extra_fields_json");
+  m.EndObject();
+  // What the response carried that the schema does not model (e.g. `includes.topics`): _source only.
+  m.StoredString("response_extra_fields_json");
 
   w.EndObject();  // properties
   w.EndObject();  // mappings

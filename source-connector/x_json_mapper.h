@@ -6,17 +6,24 @@
 // to a TweetEnvelope, joining the expansions from `includes` (author, mentioned/replied-to users,
 // referenced tweets, media, place, polls) by id.
 //
-// Bad input loses nothing else: a tweet without `id` or `text`, or with a field of the wrong type,
-// is reported in `skipped` (where + why) and the other tweets of the body are still returned.
-// Partial errors of the API (`errors[]` beside or instead of `data`) are returned in `problems`.
+// Nothing X sends is dropped (issue 12): a member the schema does not model, a key that comes twice,
+// or a member whose JSON type does not fit its field is kept verbatim in the `extra_fields_json` of
+// the message it came in (the field left unset), and the tweet is kept; unknown parts of the body
+// (`includes.topics`, ...) travel in every envelope's `response_extra_fields_json`; X's partial errors
+// (`errors[]`) about an object a tweet refers to travel in that tweet's envelope (`errors`), so a
+// consumer can tell "unavailable" from "not requested". Only a tweet without a usable id (no record
+// key) and included objects without an id to join them by are reported in `skipped`. Partial errors are
+// also returned in `problems`.
 //
-// Two ways to call it, with the same mapping:
-//  * ParseXResponse: TweetEnvelope objects (each owns copies of the users/tweets/media it joins).
-//  * XResponseEncoder::Encode: the serialized envelopes, ready for Kafka, byte for byte what
-//    `ParseXResponse(...)->envelopes[i].SerializeAsString()` gives, without building the envelopes:
-//    each included object is serialized once per body however many tweets join it, and the encoder
-//    keeps its parser, buffers and scratch messages from body to body. Several times faster; use it
-//    where only the bytes are needed (producing to Kafka).
+// One mapping, two ways to receive it:
+//  * XResponseEncoder::Encode: the serialized envelopes, ready for Kafka, written straight from the
+//    parsed JSON (x_wire_encoder.h); each included object is encoded once per body however many tweets
+//    join it, and the encoder keeps its parser and buffers from body to body. What tweet-source uses.
+//  * ParseXResponse: the same bytes read back into TweetEnvelope objects (tests, the API client's error
+//    bodies, tools).
+// The files: x_json_reading.* (JSON reading helpers), x_field_tables.* (keys and generated field
+// numbers), x_wire_encoder.* (the encoder, one function per message), x_includes.* (includes, joins,
+// errors per tweet), this file (the facade: one body).
 
 #include <cstdint>
 #include <memory>
@@ -85,12 +92,6 @@ struct EncodedResponse {
   std::vector<SkippedRecord> skipped;
   std::vector<ApiProblem> problems;
   PageMeta meta;
-  // How the body was mapped. true: the single-pass writer, which turns the parsed JSON straight into
-  // protobuf wire bytes; it takes every well-formed body without `errors[]`. false: the general mapper
-  // (the one ParseXResponse uses), which the writer hands a body to as soon as it meets anything it
-  // leaves to it: a field of the wrong type, a duplicate key, a tweet to skip, partial errors, a time
-  // in another form than X's... The bytes are the same either way; only the speed differs.
-  bool fast_path = false;
 };
 
 // Maps X API v2 bodies straight to serialized TweetEnvelopes (see the top of this file).
@@ -110,7 +111,7 @@ class XResponseEncoder {
   // `body` is not a JSON object at all (then `out->tweets` is empty); otherwise OK, as ParseXResponse.
   absl::Status Encode(absl::string_view body, const MappingContext& context, EncodedResponse* out);
 
-  class Mapper;  // implementation detail (x_json_mapper.cc), shared with ParseXResponse
+  class Mapper;  // implementation detail (x_json_mapper.cc)
 
  private:
   std::unique_ptr<Mapper> mapper_;
