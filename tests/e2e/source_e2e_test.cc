@@ -398,19 +398,19 @@ TEST_F(SourceE2eTest, StreamModeKilledAndRestartedRecoversWhatWasPublishedWhileI
   });
   auto args = SourceArgs();
   args[1] = "--mode=stream";
-  for (const char* a : {"--rule=cats", "--rule-tag=pets", "--stream-idle-timeout=5s", "--stream-recovery-delay=1s"}) {
-    args.push_back(a);
-  }
+  for (const char* a : {"--rule=cats", "--rule-tag=pets", "--stream-idle-timeout=5s"}) args.push_back(a);
+  auto env = Env();
+  env["TWEET_SOURCE_STREAM_RECOVERY_DELAY"] = "1s";  // the flag's environment twin (an older binary ignores it)
   const absl::Time started = absl::Now();
   {
-    ChildProcess first(args, Env());
+    ChildProcess first(args, env);
     // Until the position (the newest of the three) is saved: the status file names it as the cursor.
     const absl::Time deadline = absl::Now() + absl::Seconds(40);
     bool saved = false;
     while (!saved && absl::Now() < deadline && first.Running()) {
       absl::SleepFor(absl::Milliseconds(100));
       auto status = ReadFile(status_file_);
-      saved = !before.empty() && status.ok() && absl::StrContains(*status, absl::StrCat(R"("cursor":")", *before.rbegin()));
+      saved = !before.empty() && status.ok() && absl::StrContains(*status, absl::StrCat(R"("newest_id":")", *before.rbegin(), R"(")"));
     }
     ASSERT_TRUE(saved) << first.Stderr();
     first.Signal(SIGKILL);
@@ -418,7 +418,7 @@ TEST_F(SourceE2eTest, StreamModeKilledAndRestartedRecoversWhatWasPublishedWhileI
   }
   // Published while no source runs: only in the index.
   publish(4, "while the source was down", &during);
-  ChildProcess second(args, Env());
+  ChildProcess second(args, env);
   std::set<std::string> all = publisher.Published();
   std::set<std::string> in_topic;
   std::vector<common::ConsumerRecord> records;
