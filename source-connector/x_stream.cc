@@ -304,9 +304,9 @@ absl::Status XStream::Run(const MessageCallback& on_message, const std::atomic<b
         }
       });
       if (gap) {
-        TS_LOG(WARNING) << "filtered stream: reconnected (connection " << attempt.number
-                        << "); tweets posted since " << absl::FormatTime(disconnected_at)
-                        << " were missed (backfill_minutes is 0)";
+        TS_LOG(INFO) << "filtered stream: reconnected (connection " << attempt.number << "); X redelivers nothing "
+                     << "posted since " << absl::FormatTime(disconnected_at)
+                     << " (backfill_minutes is 0): the caller recovers that window";
       } else {
         TS_LOG(INFO) << "filtered stream: connected (connection " << attempt.number << ")";
       }
