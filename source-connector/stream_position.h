@@ -27,12 +27,13 @@
 
 namespace tweetstream::source {
 
+// Every member has a default member initializer: StreamItem{.line = "..."} compiles under -Wextra.
 struct StreamItem {
   enum class Kind { kLine, kConnected };
   Kind kind = Kind::kLine;
-  std::string line;              // kLine: one message, without "\r\n"
-  std::string where;             // kLine: "GET /2/tweets/search/stream (connection 3, line 17)"
-  absl::Time at;                 // kLine: when it was read; kConnected: when the connection was answered
+  std::string line{};            // kLine: one message, without "\r\n"
+  std::string where{};           // kLine: "GET /2/tweets/search/stream (connection 3, line 17)"
+  absl::Time at{};               // kLine: when it was read; kConnected: when the connection was answered
   int64_t connection = 0;        // 1-based connection number
   absl::Time previous_end = absl::InfinitePast();  // kConnected: when the previous connection ended
   bool backfill_asked = false;   // kConnected: backfill_minutes was sent on this connection
