@@ -111,6 +111,10 @@ void StreamRecovery::Start(const std::vector<RecoveryRule>& rules, const std::st
     // later): from the time, a little earlier (duplicates, no gap).
     base.start_time = Rfc3339(std::max(edge, from_ - absl::Seconds(10)));
   }
+  if (edge < to_ && rules.empty()) {
+    gaps->push_back(Gap{"all rules", std::max(from_, edge), to_,
+                        "the stream's rules are not known (they could not be listed), so nothing can be searched"});
+  }
   if (edge < to_) {
     for (const RecoveryRule& rule : rules) {
       const std::string why = SearchInexpressible(rule.value);

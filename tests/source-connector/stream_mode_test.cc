@@ -394,6 +394,43 @@ TEST_F(StreamModeTest, TheSocketIsReadWhileTheProducerIsStalled) {
   EXPECT_EQ(produced, ids);
 }
 
+// Point 6 with point 5: a full queue pauses the reader; X cuts the slow reader (what its buffer held is
+// lost: only in the index) and the reconnect is recovered.
+TEST_F(StreamModeTest, AFullQueuePausesTheReaderAndTheCutOfASlowReaderIsRecovered) {
+  std::set<std::string> sent, dropped, after;
+  const std::vector<std::string> first = PublishAt(clock_.Now() - absl::Seconds(5), 10, absl::Milliseconds(100), "sent", &sent);
+  std::atomic<int> connection{0};
+  server_->Route("GET", kStreamPath, [&](const RecordedRequest&) {
+    const int n = ++connection;
+    if (n == 1) return CutAfter(first);
+    if (n == 2) {
+      // X's buffer for the slow reader, dropped with the connection: only in the index.
+      PublishAt(clock_.Now() - absl::Seconds(1), 5, absl::Milliseconds(100), "dropped by X", &dropped);
+      return Connection(PublishAt(clock_.Now(), 2, absl::Milliseconds(10), "after", &after));
+    }
+    return Connection({});
+  });
+  source::SourceConfig config = Config("unused");
+  config.stream_queue_lines = 2;
+  fake_.block_produce = true;  // Kafka is slow: the queue fills, the reader pauses
+  StartWithFakeProducer(config);
+  absl::SleepFor(absl::Seconds(1));  // the stall itself
+  fake_.block_produce = false;
+  const size_t published = 17;
+  ASSERT_TRUE(WaitFor([&] { return StreamStat("recovered") >= 5 && StreamStat("outstanding") == 0 &&
+                                   fake_.produced.load() >= static_cast<int>(published); },
+                      absl::Seconds(30)));
+  const int64_t full_waits = StreamStat("queue_full_waits");
+  ASSERT_TRUE(Stop().ok()) << run_status_;
+  std::set<std::string> produced;
+  for (const auto& r : fake_.records) produced.insert(r.key);
+  std::printf("slow reader: queue of 2 lines full %lld time(s); %zu sent, %zu dropped by X with the cut, %zu after; "
+              "%zu distinct tweets produced\n",
+              static_cast<long long>(full_waits), sent.size(), dropped.size(), after.size(), produced.size());
+  EXPECT_GE(full_waits, 1);
+  EXPECT_EQ(produced, publisher_->Published());
+}
+
 // Point 6: a broker outage shorter than the delivery timeout (message.timeout.ms) does not stop the
 // source: today the cursor write every 5 s flushes the producer for kafka_timeout and stops the source
 // when the flush times out.
