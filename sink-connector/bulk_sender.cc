@@ -13,21 +13,19 @@ namespace tweetstream::sink {
 using Clock = std::chrono::steady_clock;
 
 struct BulkSender::Worker {
-  std::unique_ptr<common::HttpClient> http;
-  std::unique_ptr<EsClient> es;
+  std::unique_ptr<EsApi> es;
   std::string fault_key;  // its cause in SinkStatus
   std::string last_cause;
   std::chrono::milliseconds delay{0};
   bool failed = false;  // fatal: abandon the rest of the batch
 };
 
-BulkSender::BulkSender(BulkSenderOptions options, std::vector<std::unique_ptr<common::HttpClient>> https,
-                       SinkStatus* status, Report report, Fatal fatal)
+BulkSender::BulkSender(BulkSenderOptions options, std::vector<std::unique_ptr<EsApi>> clients, SinkStatus* status,
+                       Report report, Fatal fatal)
     : options_(std::move(options)), status_(status), report_(std::move(report)), fatal_(std::move(fatal)) {
-  for (size_t i = 0; i < https.size(); ++i) {
+  for (size_t i = 0; i < clients.size(); ++i) {
     auto worker = std::make_unique<Worker>();
-    worker->http = std::move(https[i]);
-    worker->es = std::make_unique<EsClient>(worker->http.get(), options_.es);
+    worker->es = std::move(clients[i]);
     worker->es->set_cancel(&abandon_);
     worker->fault_key = absl::StrCat("bulk-worker-", i);
     workers_.push_back(std::move(worker));

@@ -35,7 +35,6 @@
 namespace tweetstream::sink {
 
 struct BulkSenderOptions {
-  EsOptions es;
   std::string index_prefix;  // deletes by query go to "<prefix>*"
   std::chrono::milliseconds retry_backoff_initial{500};
   std::chrono::milliseconds retry_backoff_max{30000};
@@ -52,9 +51,9 @@ class BulkSender {
   // Called on a worker thread when Elasticsearch rejects our credentials (then items are abandoned).
   using Fatal = std::function<void(const absl::Status&)>;
 
-  // One worker per HTTP client. `status` must outlive the sender.
-  BulkSender(BulkSenderOptions options, std::vector<std::unique_ptr<common::HttpClient>> https, SinkStatus* status,
-             Report report, Fatal fatal);
+  // One worker per client (each its own connection). `status` must outlive the sender.
+  BulkSender(BulkSenderOptions options, std::vector<std::unique_ptr<EsApi>> clients, SinkStatus* status, Report report,
+             Fatal fatal);
   ~BulkSender();
 
   void Submit(std::unique_ptr<BulkBatch> batch);

@@ -60,6 +60,11 @@ absl::Status EsHttpError(const common::HttpResponse& response, const std::string
   }
 }
 
+EsClient::EsClient(std::unique_ptr<common::HttpClient> http, EsOptions options)
+    : EsClient(http.get(), std::move(options)) {
+  owned_http_ = std::move(http);
+}
+
 EsClient::EsClient(common::HttpClient* http, EsOptions options) : http_(http), options_(std::move(options)) {
   if (options_.urls.empty()) options_.urls.push_back("http://127.0.0.1:9200");
   if (!options_.api_key.empty()) {

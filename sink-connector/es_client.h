@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,27 +54,39 @@ struct BulkItemResult {
   std::string error_reason;
 };
 
-class EsClient {
+// What the bulk workers need of Elasticsearch: the seam where a test can put an in-memory fake
+// instead of a server (the codes are those above).
+class EsApi {
+ public:
+  virtual ~EsApi() = default;
+  // POST _bulk with an NDJSON body of `item_count` actions; the per-item results, in order.
+  // INTERNAL when the response does not hold exactly `item_count` items.
+  virtual absl::StatusOr<std::vector<BulkItemResult>> Bulk(const std::string& ndjson, size_t item_count) = 0;
+  // Any request (e.g. `POST twitter-*/_delete_by_query`): the raw response, any status.
+  virtual absl::StatusOr<common::HttpResponse> Request(const std::string& method, const std::string& path,
+                                                       const std::string& body = "") = 0;
+  // Requests in progress are aborted (CANCELLED) once `*cancel` becomes true; null = never. Not owned.
+  virtual void set_cancel(const std::atomic<bool>* cancel) = 0;
+  // The base URL currently in use (no credentials), for messages.
+  virtual std::string current_url() const = 0;
+};
+
+class EsClient : public EsApi {
  public:
   // `http` must outlive the client.
   EsClient(common::HttpClient* http, EsOptions options);
+  // The client owns its HTTP client.
+  EsClient(std::unique_ptr<common::HttpClient> http, EsOptions options);
 
   // GET / : what server this is (GET /_nodes/_local where `/` is not served).
   absl::StatusOr<EsServerInfo> Info();
   // PUT _index_template/<name> with the given body.
   absl::Status PutIndexTemplate(const std::string& name, const std::string& body);
-  // POST _bulk with an NDJSON body of `item_count` actions; the per-item results, in order.
-  // INTERNAL when the response does not hold exactly `item_count` items.
-  absl::StatusOr<std::vector<BulkItemResult>> Bulk(const std::string& ndjson, size_t item_count);
-  // A request for tests and tools (e.g. `GET twitter/_count`): the raw response, any status.
+  absl::StatusOr<std::vector<BulkItemResult>> Bulk(const std::string& ndjson, size_t item_count) override;
   absl::StatusOr<common::HttpResponse> Request(const std::string& method, const std::string& path,
-                                               const std::string& body = "");
-
-  // Requests in progress are aborted (CANCELLED) once `*cancel` becomes true; null = never. Not owned.
-  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
-
-  // The base URL currently in use (no credentials).
-  std::string current_url() const { return common::RedactUrl(options_.urls[current_]); }
+                                               const std::string& body = "") override;
+  void set_cancel(const std::atomic<bool>* cancel) override { cancel_ = cancel; }
+  std::string current_url() const override { return common::RedactUrl(options_.urls[current_]); }
 
  private:
   absl::StatusOr<EsServerInfo> InfoFromNodes();
@@ -81,6 +94,7 @@ class EsClient {
                                             const std::string& body, const char* content_type,
                                             bool pass_over_wrong_hosts = false);
 
+  std::unique_ptr<common::HttpClient> owned_http_;
   common::HttpClient* http_;
   EsOptions options_;
   std::string auth_header_;

@@ -30,6 +30,8 @@ struct SinkApp::State {
   Clock::time_point last_activity = Clock::now();
   tweet::v1::TweetEnvelope envelope;  // scratch for Accept()
   Clock::time_point last_commit = Clock::now();
+  // The largest item seen (record value + rendered document), for the per-poll byte bound.
+  int64_t largest_item_bytes = 0;
   // Metrics (null without a registry).
   common::Histogram* bulk_seconds = nullptr;
   common::Histogram* bulk_items = nullptr;
@@ -79,7 +81,6 @@ void SinkApp::Start(std::unique_ptr<common::Producer> dlq, std::vector<std::uniq
   dead_letters_ = std::make_unique<DeadLetterQueue>(std::move(dlq_options), std::move(dlq), &status_,
                                                     [this](const SinkItem& item) { Done(item); });
   BulkSenderOptions options;
-  options.es = config_.es;
   options.index_prefix = config_.IndexPrefix();
   options.retry_backoff_initial = config_.retry_backoff_initial;
   options.retry_backoff_max = config_.retry_backoff_max;
@@ -88,8 +89,10 @@ void SinkApp::Start(std::unique_ptr<common::Producer> dlq, std::vector<std::uniq
   options.bulk_seconds = state_->bulk_seconds;
   options.bulk_items = state_->bulk_items;
   State* state = state_.get();
+  std::vector<std::unique_ptr<EsApi>> clients;
+  for (auto& http : https) clients.push_back(std::make_unique<EsClient>(std::move(http), config_.es));
   sender_ = std::make_unique<BulkSender>(
-      std::move(options), std::move(https), &status_,
+      std::move(options), std::move(clients), &status_,
       [state](std::vector<ItemOutcome> outcomes) {
         absl::MutexLock lock(&state->mu);
         for (auto& o : outcomes) state->outcomes.push_back(std::move(o));
@@ -296,7 +299,9 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     }
     item->value = std::move(record.value);  // kept for the dead-letter topic; moved, not copied
   }
-  state_->tracker.Add(item->tp, item->generation, item->offset, item->bytes());
+  const int64_t bytes = item->bytes();
+  state_->tracker.Add(item->tp, item->generation, item->offset, bytes);
+  state_->largest_item_bytes = std::max(state_->largest_item_bytes, bytes);
   if (!error_class.empty()) {
     dead_letters_->Send(std::move(item), std::move(error_class), std::move(error));
     return;
@@ -464,7 +469,15 @@ absl::Status SinkApp::Run() {
       if (open_batch_) CloseBatch();
       UpdateFlow();
     }
-    const size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
+    size_t room = static_cast<size_t>(config_.batch_max_records) - (open_batch_ ? open_batch_->items.size() : 0);
+    // The byte bound holds per poll too: take no more records than the bytes left would hold at the
+    // largest size seen so far (one poll of 1 MB records must not blow past --max-pending-bytes).
+    if (state_->largest_item_bytes == 0) {
+      room = 1;  // nothing seen yet: one record tells the size
+    } else {
+      const int64_t bytes_left = std::max<int64_t>(config_.max_pending_bytes - state_->tracker.PendingBytes(), 0);
+      room = std::min<size_t>(room, static_cast<size_t>(bytes_left / state_->largest_item_bytes));
+    }
     if (throttled_ && !paused_) {
       // Enough in flight: let the bulks drain before taking more (see UpdateFlow).
       if (open_batch_) CloseBatch();

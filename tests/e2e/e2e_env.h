@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/http_client.h"
 #include "common/kafka_consumer.h"
+#include "common/kafka_producer.h"
 #include "gtest/gtest.h"
 #include "sink-connector/es_client.h"
 #include "tests/common/test_util.h"
@@ -108,6 +110,44 @@ class E2eTest : public ::testing::Test {
   std::string kafka_, es_url_, topic_, index_;
   std::unique_ptr<common::HttpClient> http_;
   std::unique_ptr<sink::EsClient> es_;
+};
+
+// A topic of the test's own (3 partitions), its dead-letter topic, a producer and the sink's status
+// file: what the sink's end-to-end tests share.
+class SinkTopicE2eTest : public E2eTest {
+ protected:
+  void SetUp() override {
+    E2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    dlq_topic_ = topic_ + "-dlq";
+    status_file_ = absl::StrCat(::testing::TempDir(), "/sink-status-", getpid(), "-", absl::ToUnixMillis(absl::Now()), ".json");
+    ASSERT_TRUE(common::EnsureTopic(kafka_, topic_, 3, 1, std::chrono::seconds(20)).ok());
+    common::KafkaProducerOptions options;
+    options.bootstrap_servers = kafka_;
+    auto producer = common::CreateKafkaProducer(options);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+
+  // A record on the test's topic; no value = a tombstone.
+  void Produce(const std::string& key, const std::optional<std::string>& value) {
+    common::ProducerRecord r;
+    r.topic = topic_;
+    r.key = key;
+    if (value) r.value = *value;
+    ASSERT_TRUE(producer_->Produce(std::move(r)).ok());
+  }
+
+  // The sink's --status-file (an empty document until it is written).
+  rapidjson::Document Status() {
+    rapidjson::Document doc;
+    auto content = ReadFile(status_file_);
+    if (content.ok()) doc.Parse(content->c_str());
+    return doc;
+  }
+
+  std::string dlq_topic_, status_file_;
+  std::unique_ptr<common::Producer> producer_;
 };
 
 }  // namespace tweetstream::testing

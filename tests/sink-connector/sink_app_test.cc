@@ -764,6 +764,84 @@ TEST_F(SinkAppTest, StopEndsWithinTheShutdownTimeoutWhileElasticsearchHangs) {
   std::cout << "stopped in " << took << " with a hung bulk in flight\n";
 }
 
+TEST_F(SinkAppTest, MemoryIsBoundedInBytesWithLongFormTweetsAndOneMegabyteRecords) {
+  config_.max_pending_bytes = 8 * 1024 * 1024;
+  config_.batch_max_bytes = 2 * 1024 * 1024;
+  std::atomic<bool> healthy{false};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    if (!healthy.load()) return ScriptedResponse{503, {}, R"({"error":{"type":"unavailable","reason":"scripted outage"},"status":503})"};
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  std::vector<common::ConsumerRecord> records;
+  const std::string long_form(25000, 'x');           // a long-form post: 25,000 characters
+  const std::string megabyte(1024 * 1024, 'y');      // a record of 1 MB
+  for (int i = 0; i < 240; ++i) {
+    tweet::v1::TweetEnvelope envelope;
+    envelope.mutable_tweet()->set_id(absl::StrCat(2100 + i));
+    envelope.mutable_tweet()->set_text(i % 12 == 0 ? megabyte : long_form);
+    common::ConsumerRecord r;
+    r.topic = "twitter-stream";
+    r.partition = 0;
+    r.offset = i;
+    r.key = envelope.tweet().id();
+    r.value = envelope.SerializeAsString();
+    records.push_back(std::move(r));
+  }
+  AddRecords(std::move(records));  // 20 MB of 1 MB records + 5.5 MB of long-form tweets, 26 MB in all
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  int64_t peak_bytes = 0, consumed_while_down = 0;
+  ASSERT_TRUE(RunUntil(app.get(), [&] {
+                peak_bytes = std::max(peak_bytes, app->pending_bytes());
+                if (!healthy.load()) {
+                  consumed_while_down = app->status().counters().consumed.load();
+                  if (es_->RequestsTo("/_bulk").size() >= 6) healthy.store(true);  // held for a while
+                  return false;
+                }
+                return LastCommitted(0) == 240;
+              }).ok());
+  // At most the bound plus one record past it (a 1 MB record holds about 2 MB: value and document).
+  EXPECT_LE(peak_bytes, config_.max_pending_bytes + 2300 * 1024) << "peak " << peak_bytes;
+  EXPECT_LT(consumed_while_down, 240) << "everything was taken in while Elasticsearch was down";
+  EXPECT_EQ(app->status().counters().indexed.load(), 240);
+  std::cout << "byte bound " << config_.max_pending_bytes << ": peak " << peak_bytes << " bytes in flight, "
+            << consumed_while_down << " of 240 records taken while Elasticsearch was down\n";
+}
+
+TEST_F(SinkAppTest, AnUnreadableBulkAnswerIsRetriedWithBackoffAndSaysDegradedNeverAHotLoop) {
+  std::atomic<bool> fixed{false};
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    if (!fixed.load()) return ScriptedResponse{200, {}, R"({"took":1,"errors":false,"items":[{"index":{"_id":"x"}}]})"};
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  AddRecords({TweetRecord(0, 0, "2200"), TweetRecord(0, 1, "2201")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  const absl::Time started = absl::Now();
+  size_t requests_in_3s = 0;
+  bool saw_cause = false;
+  ASSERT_TRUE(RunUntil(app.get(), [&] {
+                if (!fixed.load()) {
+                  if (app->status().state() == sink::SinkState::kDegraded &&
+                      absl::StrContains(app->status().ToJson("t"), "without status")) {
+                    saw_cause = true;
+                  }
+                  if (absl::Now() - started >= absl::Seconds(3)) {
+                    requests_in_3s = es_->RequestsTo("/_bulk").size();
+                    fixed.store(true);
+                  }
+                  return false;
+                }
+                return LastCommitted(0) == 2;
+              }).ok());
+  EXPECT_TRUE(saw_cause);
+  // Backoff 100 ms doubling to 400 ms: about 9 attempts in 3 s, never hundreds.
+  EXPECT_LE(requests_in_3s, 15u);
+  EXPECT_GE(requests_in_3s, 3u);
+  EXPECT_TRUE(dlq_.records.empty());
+  std::cout << requests_in_3s << " attempts in 3 s against an unreadable answer\n";
+}
+
 TEST_F(SinkAppTest, DestroyingTheSinkWithDeadLettersInFlightTouchesNothingFreed) {
   // Run under SANITIZE=1 (AddressSanitizer) this is the use-after-free check; in any build the
   // delivery that arrives while the producer is destroyed must not be lost or crash.
