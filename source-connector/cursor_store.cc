@@ -26,7 +26,8 @@ std::string CursorToJson(const Cursor& cursor) {
   // Written only when set, so that a plain cursor stays what earlier versions wrote.
   for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"start_time", &cursor.start_time},
                                     {"until_id", &cursor.until_id},
-                                    {"head_id", &cursor.head_id}}) {
+                                    {"head_id", &cursor.head_id},
+                                    {"stream_time", &cursor.stream_time}}) {
     if (value->empty()) continue;
     w.Key(name);
     w.String(value->data(), static_cast<rapidjson::SizeType>(value->size()));
@@ -46,7 +47,8 @@ std::optional<Cursor> CursorFromJson(const std::string& json) {
   for (const auto& [name, target] : {std::pair<const char*, std::string*>{"updated_at", &c.updated_at},
                                      {"start_time", &c.start_time},
                                      {"until_id", &c.until_id},
-                                     {"head_id", &c.head_id}}) {
+                                     {"head_id", &c.head_id},
+                                     {"stream_time", &c.stream_time}}) {
     if (doc.HasMember(name) && doc[name].IsString()) *target = doc[name].GetString();
   }
   // A backlog needs both ends; half of one is ignored (the floor alone re-reads more, never less).

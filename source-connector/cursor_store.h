@@ -5,8 +5,9 @@
 // ended. The value is a small JSON object:
 //   {"newest_id": "...", "updated_at": "...",            the floor: a tweet id (since_id)
 //    "start_time": "...",                                or a time (when newest_id is ""), and
-//    "until_id": "...", "head_id": "..."}                the backlog of an interrupted poll, if any
-// `start_time`, `until_id` and `head_id` are written only when set; a value with only
+//    "until_id": "...", "head_id": "...",                the backlog of an interrupted poll, if any
+//    "stream_time": "..."}                               stream mode: when the position was read
+// `start_time`, `until_id`, `head_id` and `stream_time` are written only when set; a value with only
 // {"newest_id","updated_at"} (what earlier versions wrote) loads as a floor without backlog. An
 // earlier version reading a newer value sees the floor (newest_id) and re-reads the backlog (and a
 // time floor as no cursor): duplicates, never a gap.
@@ -38,6 +39,10 @@ struct Cursor {
   // poll read: the floor once the backlog is read. Both "" when no poll was interrupted.
   std::string until_id{};
   std::string head_id{};
+  // Stream mode: when the stream delivered newest_id (or was last seen alive after it, with every tweet
+  // read before confirmed), RFC 3339 with milliseconds. A restart's recovery window starts here. A
+  // cursor without it (earlier versions) uses newest_id's own time (a snowflake).
+  std::string stream_time{};
 };
 
 class CursorStore {

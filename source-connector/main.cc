@@ -31,6 +31,15 @@ ABSL_FLAG(bool, sync_rules, true, "stream: make the stream's rules exactly --rul
 ABSL_FLAG(int, backfill_minutes, 0, "stream: minutes (1..5) X redelivers after a disconnect (needs Enterprise access)");
 ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Seconds(25),
           "stream: a connection silent this long (not even a keep-alive) is dead and reopened");
+ABSL_FLAG(absl::Duration, stream_recovery_delay, absl::Seconds(60),
+          "stream: after a (re)connect whose missing window backfill does not cover (a cut, an outage, a restart), "
+          "recent search recovers it this long after the connect (recent search hides its last ~30 s)");
+ABSL_FLAG(int, stream_recovery_max_pages, 100,
+          "stream: at most this many recent-search pages (100 tweets each) per rule and recovery; the older rest "
+          "is reported as a gap");
+ABSL_FLAG(int64_t, stream_queue_bytes, int64_t{64} << 20,
+          "stream: bound of the queue between the socket and the Kafka producer; when full the socket is not "
+          "read (X may cut a slow reader: that window is recovered)");
 ABSL_FLAG(uint64_t, seed, 1, "synthetic: the generator's seed (same seed, same tweets)");
 ABSL_FLAG(int64_t, count, 0, "synthetic: how many tweets (0 = until SIGTERM/SIGINT)");
 ABSL_FLAG(bool, synthetic_live, false,
@@ -109,6 +118,12 @@ absl::StatusOr<tweetstream::source::SourceConfig> ConfigFromFlags() {
   config.sync_rules = absl::GetFlag(FLAGS_sync_rules);
   config.stream.backfill_minutes = absl::GetFlag(FLAGS_backfill_minutes);
   config.stream.idle_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_stream_idle_timeout));
+  config.stream_recovery.delay = absl::GetFlag(FLAGS_stream_recovery_delay);
+  config.stream_recovery.max_pages = absl::GetFlag(FLAGS_stream_recovery_max_pages);
+  if (absl::GetFlag(FLAGS_stream_queue_bytes) <= 0) {
+    return absl::InvalidArgumentError("stream-queue-bytes: must be positive");
+  }
+  config.stream_queue_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_stream_queue_bytes));
   if (!absl::GetFlag(FLAGS_rule).empty()) config.rules.push_back({absl::GetFlag(FLAGS_rule), absl::GetFlag(FLAGS_rule_tag)});
   if (!absl::GetFlag(FLAGS_rules_file).empty()) {
     auto rules = tweetstream::source::LoadRulesFile(absl::GetFlag(FLAGS_rules_file));

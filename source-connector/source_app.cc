@@ -39,6 +39,11 @@ absl::Status SourceConfig::Validate() const {
     if (stream.backfill_minutes < 0 || stream.backfill_minutes > 5) {
       return absl::InvalidArgumentError("backfill-minutes: must be 0..5");
     }
+    if (stream_recovery.max_pages < 1) return absl::InvalidArgumentError("stream-recovery-max-pages: must be >= 1");
+    if (stream_recovery.delay < absl::ZeroDuration()) return absl::InvalidArgumentError("stream-recovery-delay: must be >= 0");
+    if (stream_queue_bytes == 0 || stream_queue_lines == 0) {
+      return absl::InvalidArgumentError("stream-queue-bytes: must be positive");
+    }
   } else if (mode == "synthetic") {
     if (count < 0) return absl::InvalidArgumentError("count: must be >= 0");
   } else if (mode == "search") {
@@ -110,11 +115,6 @@ namespace {
 // knowledge.
 constexpr std::pair<absl::string_view, absl::string_view> kEnvelopeHeaders[] = {
     {"content-type", "application/x-protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
-
-// Tweet ids are decimal strings of up to 19 digits: compare by length, then digits.
-bool IdLess(const std::string& a, const std::string& b) {
-  return a.size() != b.size() ? a.size() < b.size() : a < b;
-}
 
 }  // namespace
 
@@ -285,7 +285,29 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
   for (const EncodedTweet& tweet : encoded_.tweets) {
     record.key = tweet.id;
     record.value = tweet.value;
-    const absl::Status produced = producer_->ProduceCopy(record);
+    absl::Status produced;
+    if (tracked_ != nullptr) {
+      // Stream mode: each delivery report confirms its record in the position (a copy and a callback
+      // per record; the stream brings at most 250 tweets a second).
+      const uint64_t sequence = tracked_->Track(tweet.id, read_at_);
+      common::ProducerRecord owned;
+      owned.topic = config_.topic;
+      owned.key = tweet.id;
+      owned.value = tweet.value;
+      for (const auto& [name, value] : kEnvelopeHeaders) owned.headers.emplace_back(name, value);
+      owned.on_delivery = [position = tracked_, sequence, histogram = produce_seconds_,
+                           start = std::chrono::steady_clock::now()](const common::DeliveryReport& report) {
+        if (histogram != nullptr && report.status.ok()) {
+          histogram->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }
+        position->Confirm(sequence, report.status);
+      };
+      produced = producer_->Produce(std::move(owned));
+      // Never enqueued: a record too large is skipped for good (moved past, below); anything else is fatal.
+      if (!produced.ok()) tracked_->Confirm(sequence, absl::IsInvalidArgument(produced) ? absl::OkStatus() : produced);
+    } else {
+      produced = producer_->ProduceCopy(record);
+    }
     if (absl::IsInvalidArgument(produced)) {
       // Larger than the topic takes (the producer's message.max.bytes follows the topic's
       // max.message.bytes): it can never be delivered, so it is reported, counted and skipped, and the
@@ -692,73 +714,255 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
 
 absl::Status SourceApp::RunStream(SourceSummary* summary) {
   XApiOptions api = config_.x_api;
-  if (config_.sync_rules) {
-    // Rules first: an invalid rule is reported with the API's reason and nothing else starts.
+  // The rules as X stores them (tags with the owner prefix): what recovery searches for, and tags with.
+  std::vector<RecoveryRule> recovery_rules;
+  {
     StreamRulesClient rules(http_.get(), api, config_.name);
-    TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
-    TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
-                 << " deleted, " << result.kept.size() << " kept, " << result.shared.size() << " shared, "
-                 << result.foreign.size() << " foreign";
-    std::vector<SourceStatus::Rule> foreign;
-    for (const ActiveRule& r : result.foreign) foreign.push_back({r.id, r.rule.value, r.rule.tag});
-    status_.SetRules(static_cast<int64_t>(result.kept.size() + result.added.size()),
-                     static_cast<int64_t>(result.shared.size()), foreign);
+    if (config_.sync_rules) {
+      // Rules first: an invalid rule is reported with the API's reason and nothing else starts.
+      TS_ASSIGN_OR_RETURN(RulesSyncResult result, rules.SyncRules(config_.rules, /*dry_run=*/false));
+      TS_LOG(INFO) << "stream rules synced: " << result.added.size() << " added, " << result.deleted.size()
+                   << " deleted, " << result.kept.size() << " kept, " << result.shared.size() << " shared, "
+                   << result.foreign.size() << " foreign";
+      std::vector<SourceStatus::Rule> foreign;
+      for (const ActiveRule& r : result.foreign) foreign.push_back({r.id, r.rule.value, r.rule.tag});
+      status_.SetRules(static_cast<int64_t>(result.kept.size() + result.added.size()),
+                       static_cast<int64_t>(result.shared.size()), foreign);
+      for (const auto* list : {&result.kept, &result.added, &result.shared}) {
+        for (const ActiveRule& r : *list) recovery_rules.push_back({r.id, r.rule.value, r.rule.tag});
+      }
+    } else {
+      // Without a sync the stream delivers whatever rules the project has: recovery searches them all.
+      auto listed = rules.ListRules();
+      if (listed.ok()) {
+        for (const ActiveRule& r : *listed) recovery_rules.push_back({r.id, r.rule.value, r.rule.tag});
+      } else {
+        TS_LOG(WARNING) << "cannot list the stream rules (" << listed.status().message()
+                        << "): a disconnect cannot be recovered by recent search and is reported as a gap";
+      }
+    }
   }
+
+  // The saved position: the newest tweet id whose delivery (and everything read before it) Kafka
+  // confirmed, and when the stream delivered it (or was last seen alive after it).
+  const std::string key = CursorKey();
+  auto position = std::make_shared<DeliveryPosition>();
+  const std::optional<Cursor> saved = cursors_->Get(key);
+  DeliveryPosition::Position saved_position;
+  if (saved) {
+    saved_position.newest_id = saved->newest_id;
+    saved_position.read_at = ParseRfc3339(saved->stream_time)
+                                 .value_or(SnowflakeTime(saved->newest_id).value_or(absl::InfinitePast()));
+    status_.SetCursor(key, saved->newest_id);
+    position->Seed(saved_position);
+  }
+  const bool resume = !saved_position.newest_id.empty() || saved_position.read_at != absl::InfinitePast();
+
   XStreamOptions options = config_.stream;
   options.base_url = api.base_url;
   options.bearer_token = api.bearer_token;
   options.fields = api.fields;
-  TS_ASSIGN_OR_RETURN(auto stream, XStream::Create(http_.get(), options, clock_));
-  absl::Time last_publish = absl::InfinitePast();
-  absl::Time last_cursor = absl::Now();
-  std::string newest;  // newest tweet id read since the last cursor write
-  if (auto cursor = cursors_->Get(CursorKey())) status_.SetCursor(CursorKey(), cursor->newest_id);
-  // The stream position (newest id delivered) goes to the cursor topic every few seconds, once Kafka
-  // confirmed everything read before it.
-  auto save_cursor = [&]() -> absl::Status {
-    if (newest.empty()) return absl::OkStatus();
-    if (!producer_->FatalError().ok()) return absl::OkStatus();  // nothing more gets delivered: Run() reports it
-    const int64_t failed_before = producer_->Counters().failed;
-    TS_RETURN_IF_ERROR(producer_->Flush(config_.kafka_timeout));
-    if (producer_->Counters().failed != failed_before) return absl::OkStatus();  // stays where it was
-    auto previous = cursors_->Get(CursorKey());
-    if (!previous || IdLess(previous->newest_id, newest)) {
-      TS_RETURN_IF_ERROR(cursors_->Save(
-          CursorKey(), Cursor{newest, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())}));
-      status_.SetCursor(CursorKey(), newest);
+  options.resume = resume;
+  // The socket thread's own client (one HttpClient per thread); http_ stays with this thread (search).
+  TS_ASSIGN_OR_RETURN(auto stream_http, common::CurlHttpClient::Create());
+  TS_ASSIGN_OR_RETURN(auto stream, XStream::Create(stream_http.get(), options, clock_));
+  StreamLineQueue queue(config_.stream_queue_bytes, config_.stream_queue_lines);
+  stream->set_on_connect([&](const XStream::ConnectInfo& c) {
+    StreamItem item;
+    item.kind = StreamItem::Kind::kConnected;
+    item.at = c.at;
+    item.connection = c.connection;
+    item.previous_end = c.previous_end;
+    item.backfill_asked = c.backfill_asked;
+    queue.Push(std::move(item), &stop_);
+  });
+  // The socket thread: reads and queues, nothing else. Kafka never blocks it; a full queue does.
+  std::atomic<bool> reader_done{false};
+  absl::Status reader_status;
+  auto publish_reader = [this, &stream, &queue] {
+    const XStreamStats stats = stream->Stats();
+    SourceStatus::StreamCounters c;
+    c.messages = stats.messages;
+    c.connects = stats.connects;
+    c.queued = static_cast<int64_t>(queue.lines());
+    c.queue_full_waits = queue.full_waits();
+    status_.SetStreamReader(c);
+  };
+  std::thread reader([&] {
+    absl::Time published = absl::InfinitePast();
+    reader_status = stream->Run(
+        [&](absl::string_view line, absl::string_view where) {
+          StreamItem item;
+          item.line = std::string(line);
+          item.where = std::string(where);
+          item.at = clock_->Now();
+          queue.Push(std::move(item), &stop_);
+          if (absl::Now() - published >= absl::Milliseconds(100)) {
+            publish_reader();  // from this thread: the status shows reading go on while Kafka holds the worker
+            published = absl::Now();
+          }
+        },
+        &stop_);
+    reader_done.store(true);
+  });
+
+  // This thread: maps, produces, serves delivery reports, recovers, writes the cursor.
+  XApiClient search_client(http_.get(), api);
+  RateLimitGate gate(clock_);
+  StreamRecovery recovery(&search_client, &gate, clock_, config_.stream_recovery);
+  tracked_ = position;
+  std::string read_id = saved_position.newest_id;   // the newest id read from the stream (or saved)
+  absl::Time read_time = saved_position.read_at;     // when it was read
+  SourceStatus::StreamCounters counters;
+  DeliveryPosition::Position written = saved_position;  // what the cursor topic holds
+  absl::Time last_write = absl::InfinitePast(), last_publish = absl::InfinitePast();
+  bool write_failing = false;
+
+  auto report_gaps = [&](const std::vector<StreamRecovery::Gap>& gaps) {
+    for (const StreamRecovery::Gap& gap : gaps) {
+      ++counters.gaps;
+      if (gap.to > gap.from && gap.from != absl::InfinitePast()) counters.gap_seconds += absl::ToInt64Seconds(gap.to - gap.from);
+      const std::string text = absl::StrCat(
+          "filtered stream: the tweets matched by ", gap.rule, " from ",
+          gap.from == absl::InfinitePast() ? "an unknown time" : Rfc3339Seconds(gap.from), " to ", Rfc3339Seconds(gap.to),
+          " were not recovered (a gap): ", gap.why);
+      status_.SetGap(text);
+      status_.RecordError(text);
+      TS_LOG(WARNING) << text;
     }
-    newest.clear();
+  };
+  auto write_cursor = [&](bool final_write) -> void {
+    const DeliveryPosition::Position p = position->Get();
+    const bool moved = p.newest_id != written.newest_id;
+    const bool touched = p.read_at - written.read_at >= absl::Seconds(60);
+    if (!moved && !touched && !(final_write && p.read_at > written.read_at)) return;
+    if (!final_write && clock_->Now() - last_write < absl::Seconds(write_failing ? 10 : 2)) return;
+    last_write = clock_->Now();
+    Cursor cursor;
+    cursor.newest_id = p.newest_id;
+    cursor.updated_at = Stamp();
+    if (p.read_at != absl::InfinitePast()) {
+      cursor.stream_time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", p.read_at, absl::UTCTimeZone());
+    }
+    // Save() flushes the producer: every record of the run, this thread only (never the socket's).
+    if (absl::Status s = cursors_->Save(key, cursor); !s.ok()) {
+      if (!write_failing) {
+        TS_LOG(WARNING) << "cannot write the stream position to the cursor topic (" << s.message()
+                        << "); reading goes on, the write is tried again";
+        status_.RecordError(absl::StrCat("cursor write: ", s.message()));
+      }
+      write_failing = true;
+      return;
+    }
+    write_failing = false;
+    written = p;
+    status_.SetCursor(key, p.newest_id);
+  };
+  auto page_sink = [&](absl::string_view page, const RecoveryRule& rule, int64_t* tweets, std::string* oldest) {
+    MappingContext context{config_.name, "stream", "GET /2/tweets/search/recent (stream recovery)", rule.value,
+                           absl::Now()};
+    BodyOutcome outcome;
+    read_at_ = clock_->Now();
+    TS_RETURN_IF_ERROR(HandleBody(page, context, summary, &outcome));
+    *tweets = outcome.tweets;
+    *oldest = outcome.oldest_id;
+    counters.recovered += outcome.tweets;
     return absl::OkStatus();
   };
-  absl::Status handled = absl::OkStatus();
-  absl::Status status = stream->Run(
-      [&](absl::string_view line, absl::string_view where) {
-        if (!handled.ok()) return;
-        MappingContext context{config_.name, "stream", std::string(where), "", absl::Now()};
-        BodyOutcome outcome;
-        handled = HandleBody(line, context, summary, &outcome);
-        if (IdLess(newest, outcome.newest_id)) newest = outcome.newest_id;
-        if (handled.ok() && absl::Now() - last_cursor > absl::Seconds(5)) {
-          handled = save_cursor();
-          last_cursor = absl::Now();
+
+  absl::Status result = absl::OkStatus();
+  while (true) {
+    StreamItem item;
+    const bool got = queue.Pop(&item, recovery.active() ? absl::ZeroDuration() : absl::Milliseconds(50));
+    if (!got && (stop_.load() || reader_done.load())) break;
+    if (got && item.kind == StreamItem::Kind::kConnected) {
+      // The window from the position read so far to this connect. For a reconnect, the stream was alive
+      // until the previous connection ended, less what a slow reader's cut loses from X's buffer.
+      absl::Time from = read_time;
+      if (item.previous_end != absl::InfinitePast()) from = std::max(from, item.previous_end - absl::Seconds(30));
+      const bool covered = item.backfill_asked && from != absl::InfinitePast() &&
+                           item.at - from <= absl::Minutes(config_.stream.backfill_minutes);
+      if (read_id.empty() && from == absl::InfinitePast()) {
+        // A new source: nothing before this connection to recover.
+      } else if (covered) {
+        TS_LOG(INFO) << "filtered stream: connection " << item.connection << " asked X for backfill_minutes="
+                     << config_.stream.backfill_minutes << ", which covers the " << absl::FormatDuration(item.at - from)
+                     << " since the position";
+      } else {
+        // What was read since the position stays out of it until the recovery is done: a crash meanwhile
+        // starts the recovery again, instead of passing the missing window.
+        position->Hold();
+        std::vector<StreamRecovery::Gap> gaps;
+        recovery.Start(recovery_rules, read_id, from, item.at, &gaps);
+        report_gaps(gaps);
+        ++counters.recoveries;
+        if (!recovery.active()) position->Release();
+      }
+    } else if (got) {
+      read_at_ = item.at;
+      MappingContext context{config_.name, "stream", item.where, "", absl::Now()};
+      BodyOutcome outcome;
+      result = HandleBody(item.line, context, summary, &outcome);
+      if (!result.ok()) break;
+      if (IdLess(read_id, outcome.newest_id)) read_id = outcome.newest_id;
+      read_time = item.at;
+    }
+    producer_->Poll(std::chrono::milliseconds(0));  // delivery reports: the position moves here
+    if (absl::Status failed = position->failure(); !failed.ok()) {
+      result = absl::UnavailableError(absl::StrCat(
+          "a tweet could not be delivered to Kafka (", failed.message(), "); the stream position stays before it (",
+          position->Get().newest_id.empty() ? "none" : position->Get().newest_id,
+          "): a restart recovers from there by recent search"));
+      break;
+    }
+    if (recovery.active()) {
+      if (recovery.NextStepAt() <= clock_->Now()) {
+        bool finished = false;
+        std::vector<StreamRecovery::Gap> gaps;
+        result = recovery.Step(page_sink, &gaps, &finished, &counters.recovery_requests);
+        report_gaps(gaps);
+        if (!result.ok()) break;
+        if (finished) {
+          position->Release();
+          TS_LOG(INFO) << "filtered stream: recovery done (" << counters.recovered << " tweets recovered so far)";
         }
-        if (!handled.ok()) stop_.store(true);  // a producer failure: stop reading
-        if (absl::Now() - last_publish > absl::Seconds(1)) {
-          const XStreamStats stats = stream->Stats();
-          if (stats.unbackfilled_gaps > 0) {
-            status_.SetGap(absl::StrCat(stats.unbackfilled_gaps, " reconnect(s) without backfill; the last gap from ",
-                                        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", stats.last_gap_start, absl::UTCTimeZone()),
-                                        " to ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", stats.last_gap_end, absl::UTCTimeZone())));
-          }
-          summary->requests = stats.connect_attempts;
-          PublishStatus(*summary);
-          last_publish = absl::Now();
-        }
-      },
-      &stop_);
-  TS_RETURN_IF_ERROR(handled);
-  TS_RETURN_IF_ERROR(status);
-  return save_cursor();
+      } else if (!got) {
+        // Nothing to read: let the clock run towards the next step (at most 100 ms at a time, so that the
+        // queue is drained meanwhile).
+        clock_->SleepUntil(std::min(recovery.NextStepAt(), clock_->Now() + absl::Milliseconds(100)), &stop_);
+      }
+    } else if (!got && queue.lines() == 0 && stream->Stats().state == XStreamStats::State::kConnected) {
+      position->Touch(clock_->Now());  // alive, everything read is confirmed: the position is this recent
+    }
+    write_cursor(false);
+    if (absl::Now() - last_publish >= absl::Milliseconds(100)) {
+      const XStreamStats stats = stream->Stats();
+      publish_reader();
+      counters.outstanding = position->outstanding();
+      status_.SetStream(counters);
+      summary->requests = stats.connect_attempts + counters.recovery_requests;
+      if (absl::Now() - last_publish >= absl::Seconds(1)) PublishStatus(*summary);
+      last_publish = absl::Now();
+    }
+  }
+  stop_.store(true);  // the socket thread ends too (a failure here, or the stream's own end)
+  reader.join();
+  // What is in flight is confirmed now (bounded), and the position written once more.
+  (void)producer_->Flush(config_.kafka_timeout);
+  producer_->Poll(std::chrono::milliseconds(0));
+  write_cursor(true);
+  tracked_.reset();
+  const XStreamStats stats = stream->Stats();
+  publish_reader();
+  counters.outstanding = position->outstanding();
+  status_.SetStream(counters);
+  summary->requests = stats.connect_attempts + counters.recovery_requests;
+  TS_RETURN_IF_ERROR(result);
+  if (absl::Status failed = position->failure(); !failed.ok()) {
+    return absl::UnavailableError(absl::StrCat("a tweet could not be delivered to Kafka (", failed.message(),
+                                               "); the stream position stays before it"));
+  }
+  return reader_status;
 }
 
 absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {

@@ -22,6 +22,8 @@
 #include "source-connector/cursor_store.h"
 #include "source-connector/rate_limit_gate.h"
 #include "source-connector/source_status.h"
+#include "source-connector/stream_position.h"
+#include "source-connector/stream_recovery.h"
 #include "source-connector/stream_rules.h"
 #include "source-connector/x_stream.h"
 #include "source-connector/x_api_client.h"
@@ -61,6 +63,13 @@ struct SourceConfig {
   std::vector<StreamRule> rules;
   bool sync_rules = true;
   XStreamOptions stream;
+  // stream: recovery by recent search of what a cut, an outage or a restart missed (its delay after the
+  // connect and its page cap per rule; stream_recovery.h).
+  StreamRecoveryOptions stream_recovery;
+  // stream: the queue between the socket thread and the Kafka producer, bounded in bytes and lines; when
+  // full, the socket is not read (X may then cut the connection as a slow reader; that window is recovered).
+  size_t stream_queue_bytes = size_t{64} << 20;
+  size_t stream_queue_lines = 100000;
   // synthetic: the generator's seed, and how many tweets (0 = until stopped).
   uint64_t seed = 1;
   int64_t count = 0;
@@ -190,6 +199,10 @@ class SourceApp {
   std::atomic<bool> stop_{false};
   std::atomic<bool> paused_{false};
   common::Histogram* produce_seconds_ = nullptr;
+  // Stream mode: while set, HandleBody produces each record with a delivery report that confirms it in
+  // this position (shared: the producer may serve reports after RunStream returned), read at read_at_.
+  std::shared_ptr<DeliveryPosition> tracked_;
+  absl::Time read_at_ = absl::InfinitePast();
   // HandleBody's encoder and its last body's records (kept to reuse their memory); Run()'s thread only.
   XResponseEncoder encoder_;
   EncodedResponse encoded_;

@@ -207,6 +207,22 @@ void RegisterSourceMetrics(control::ConnectorHost* host, common::MetricsRegistry
   registry->AddCounterFunction("tweetstream_source_search_window_gap_seconds",
                                "Length of the time ranges the 7-day window made unreadable, summed.",
                                [host] { return static_cast<double>(host->Status(false).source().window_gap_seconds()); });
+  registry->AddCounterFunction("tweetstream_source_stream_recoveries",
+                               "Stream: recoveries by recent search after a cut, an outage or a restart.",
+                               [host] { return static_cast<double>(host->Status(false).source().stream_recoveries()); });
+  registry->AddCounterFunction("tweetstream_source_stream_recovered",
+                               "Stream: tweets recent search returned for recoveries (duplicates of streamed ones included).",
+                               [host] { return static_cast<double>(host->Status(false).source().stream_recovered()); });
+  registry->AddCounterFunction("tweetstream_source_stream_gaps",
+                               "Stream: windows recovery could not close (older than 7 days, a stream-only operator, "
+                               "refused by X); the last one is in the status' gap.",
+                               [host] { return static_cast<double>(host->Status(false).source().stream_gaps()); });
+  registry->AddCounterFunction("tweetstream_source_stream_gap_seconds",
+                               "Stream: the length of those windows, summed.",
+                               [host] { return static_cast<double>(host->Status(false).source().stream_gap_seconds()); });
+  registry->AddCounterFunction("tweetstream_source_stream_queue_full_waits",
+                               "Stream: times the queue between the socket and Kafka was full and reading paused.",
+                               [host] { return static_cast<double>(host->Status(false).source().stream_queue_full_waits()); });
 }
 
 }  // namespace tweetstream::source

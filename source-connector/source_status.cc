@@ -79,6 +79,24 @@ void SourceStatus::SetTooLarge(int64_t count) {
   too_large_ = count;
 }
 
+void SourceStatus::SetStream(const StreamCounters& c) {
+  absl::MutexLock lock(&mu_);
+  stream_.outstanding = c.outstanding;
+  stream_.recoveries = c.recoveries;
+  stream_.recovered = c.recovered;
+  stream_.recovery_requests = c.recovery_requests;
+  stream_.gaps = c.gaps;
+  stream_.gap_seconds = c.gap_seconds;
+}
+
+void SourceStatus::SetStreamReader(const StreamCounters& c) {
+  absl::MutexLock lock(&mu_);
+  stream_.messages = c.messages;
+  stream_.connects = c.connects;
+  stream_.queued = c.queued;
+  stream_.queue_full_waits = c.queue_full_waits;
+}
+
 void SourceStatus::SetBacklog(const std::string& description) {
   absl::MutexLock lock(&mu_);
   backlog_ = description;
@@ -152,6 +170,18 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.Key("window_gap_seconds"); w.Int64(window_gap_seconds_);
   w.Key("backlog"); Str(w, backlog_);
   w.EndObject();
+  w.Key("stream");
+  w.StartObject();
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"messages", stream_.messages}, {"connects", stream_.connects},
+        {"queued", stream_.queued}, {"queue_full_waits", stream_.queue_full_waits},
+        {"outstanding", stream_.outstanding}, {"recoveries", stream_.recoveries}, {"recovered", stream_.recovered},
+        {"recovery_requests", stream_.recovery_requests}, {"gaps", stream_.gaps},
+        {"gap_seconds", stream_.gap_seconds}}) {
+    w.Key(name);
+    w.Int64(value);
+  }
+  w.EndObject();
   w.Key("last_errors");
   w.StartArray();
   for (const auto& [time, message] : errors_) {
@@ -197,6 +227,11 @@ void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
   d->set_window_gaps(window_gaps_);
   d->set_window_gap_seconds(window_gap_seconds_);
   d->set_backlog(backlog_);
+  d->set_stream_recoveries(stream_.recoveries);
+  d->set_stream_recovered(stream_.recovered);
+  d->set_stream_gaps(stream_.gaps);
+  d->set_stream_gap_seconds(stream_.gap_seconds);
+  d->set_stream_queue_full_waits(stream_.queue_full_waits);
   d->set_polls(counters_[7]);
   d->set_api_problems(counters_[5]);
   d->set_rules_owned(rules_owned_);

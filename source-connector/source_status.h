@@ -40,6 +40,26 @@ class SourceStatus {
   void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
                    int64_t api_problems, int64_t requests, int64_t polls);
 
+  // stream mode (issue 12): the connection, the queue between the socket and Kafka, recovery by recent
+  // search and the gaps it could not close (their window is in `gap`).
+  struct StreamCounters {
+    int64_t messages = 0;          // lines read from the socket
+    int64_t connects = 0;          // connections answered 2xx
+    int64_t queued = 0;            // lines read, not yet produced
+    int64_t queue_full_waits = 0;  // times the queue was full and the socket reader paused
+    int64_t outstanding = 0;       // records produced whose delivery is not confirmed yet
+    int64_t recoveries = 0;        // recoveries by recent search started
+    int64_t recovered = 0;         // tweets recent search returned for them
+    int64_t recovery_requests = 0;
+    int64_t gaps = 0;              // windows that could not be recovered (reported)
+    int64_t gap_seconds = 0;       // their length, summed
+  };
+  // The worker's part (outstanding, recoveries, recovered, recovery_requests, gaps, gap_seconds) and the
+  // socket thread's (messages, connects, queued, queue_full_waits): each side keeps its own current, so
+  // the status shows the socket being read while Kafka holds the worker up.
+  void SetStream(const StreamCounters& counters);
+  void SetStreamReader(const StreamCounters& counters);
+
   // Tweets skipped because their record is larger than the topic accepts (also in `skipped`).
   void SetTooLarge(int64_t count);
 
@@ -65,6 +85,7 @@ class SourceStatus {
           rules_foreign_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Rule> foreign_rules_ ABSL_GUARDED_BY(mu_);
   int64_t too_large_ ABSL_GUARDED_BY(mu_) = 0;
+  StreamCounters stream_ ABSL_GUARDED_BY(mu_);
   mutable std::atomic<bool> write_failed_logged_{false};
 };
 

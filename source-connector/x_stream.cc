@@ -149,7 +149,9 @@ std::string XStream::StreamUrl(bool reconnect) const {
   add("media.fields", f.media_fields);
   add("place.fields", f.place_fields);
   add("poll.fields", f.poll_fields);
-  if (reconnect && options_.backfill_minutes > 0) add("backfill_minutes", absl::StrCat(options_.backfill_minutes));
+  if ((reconnect || options_.resume) && options_.backfill_minutes > 0) {
+    add("backfill_minutes", absl::StrCat(options_.backfill_minutes));
+  }
   return url;
 }
 
@@ -302,11 +304,15 @@ absl::Status XStream::Run(const MessageCallback& on_message, const std::atomic<b
         }
       });
       if (gap) {
-        TS_LOG(WARNING) << "filtered stream: reconnected (connection " << attempt.number
-                        << "); tweets posted since " << absl::FormatTime(disconnected_at)
-                        << " were missed (backfill_minutes is 0)";
+        TS_LOG(INFO) << "filtered stream: reconnected (connection " << attempt.number << "); X redelivers nothing "
+                     << "posted since " << absl::FormatTime(disconnected_at)
+                     << " (backfill_minutes is 0): the caller recovers that window";
       } else {
         TS_LOG(INFO) << "filtered stream: connected (connection " << attempt.number << ")";
+      }
+      if (on_connect_) {
+        on_connect_(ConnectInfo{attempt.number, now, ever_connected ? disconnected_at : absl::InfinitePast(),
+                                (ever_connected || options_.resume) && options_.backfill_minutes > 0});
       }
       ever_connected = true;
     };

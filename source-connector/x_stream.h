@@ -27,10 +27,11 @@
 // Everything else (network errors, stalls, 5xx, other 4xx, disconnects) is retried for ever, per
 // the policy, until *stop. The bearer token never appears in a message or log line.
 //
-// Threads: Run() blocks the calling thread and calls on_message on it; Stats() may be called from
-// any thread. The HttpClient is used by Run() only (give the stream its own client).
-// on_message must return quickly (map and hand to the producer's queue): while it runs the socket
-// is not read, and X cuts slow readers (losing what its buffer held).
+// Threads: Run() blocks the calling thread and calls on_message and on_connect on it; Stats() may be
+// called from any thread. The HttpClient is used by Run() only (give the stream its own client).
+// on_message must return quickly (SourceApp hands the line to a bounded queue read by another thread,
+// so Kafka never blocks the socket): while it runs the socket is not read, and X cuts slow readers
+// (losing what its buffer held; the caller recovers that window, see stream_recovery.h).
 
 #include <atomic>
 #include <chrono>
@@ -65,9 +66,13 @@ struct XStreamOptions {
   // Deadline for the TCP/TLS connect of each attempt.
   std::chrono::milliseconds connect_timeout{10000};
   // 1..5: asks X to redeliver up to that many minutes missed during a disconnect (Enterprise only;
-  // may duplicate tweets, which the pipeline de-duplicates by id). Sent on reconnects only. 0: not
-  // sent; every reconnect is then recorded as a gap that could not be backfilled.
+  // may duplicate tweets, which the pipeline de-duplicates by id). Sent on reconnects, and on the first
+  // connection too when `resume` is set. 0: not sent; every reconnect is then recorded as a gap that
+  // could not be backfilled (SourceApp recovers it by recent search, stream_recovery.h).
   int backfill_minutes = 0;
+  // A saved stream position exists (a restart, a deploy, a Restart through the control plane): the
+  // first connection is a reconnect as far as backfill is concerned.
+  bool resume = false;
   // A line longer than this without "\r\n" is not X's framing: the connection is dropped.
   size_t max_line_bytes = 16 * 1024 * 1024;
   // Backoff and the cap of connection attempts (max_attempts_per_window: 50 per 15 min, X's limit).
@@ -119,6 +124,17 @@ class XStream {
   // e.g. "GET /2/tweets/search/stream (connection 3, line 17)", for the mapper's skip reasons.
   using MessageCallback = std::function<void(absl::string_view line, absl::string_view where)>;
 
+  // A connection answered 2xx: called before its first line is delivered.
+  struct ConnectInfo {
+    int64_t connection = 0;                          // 1-based attempt number
+    absl::Time at;                                   // when it was answered (the stream's clock)
+    absl::Time previous_end = absl::InfinitePast();  // when the previous connection ended (none: first)
+    bool backfill_asked = false;                     // backfill_minutes was sent on it
+  };
+  using ConnectCallback = std::function<void(const ConnectInfo&)>;
+  // Set before Run().
+  void set_on_connect(ConnectCallback on_connect) { on_connect_ = std::move(on_connect); }
+
   // Connects and reads until *stop (OK) or a failure that retrying cannot cure (see above).
   // `stop` may be null (then only such a failure ends it). Call once at a time.
   absl::Status Run(const MessageCallback& on_message, const std::atomic<bool>* stop);
@@ -147,6 +163,7 @@ class XStream {
   const XStreamOptions options_;
   common::Clock* clock_;
   ReconnectPolicy policy_;  // Run()'s thread only
+  ConnectCallback on_connect_;
 
   mutable absl::Mutex mu_;
   XStreamStats stats_ ABSL_GUARDED_BY(mu_);

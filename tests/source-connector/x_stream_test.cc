@@ -420,6 +420,29 @@ TEST_F(XStreamTest, BackfillMinutesIsSentOnReconnectsOnly) {
   EXPECT_EQ(stream->Stats().unbackfilled_gaps, 0);
 }
 
+// Issue 12, point 5: after a restart with a saved position (resume), the first connection asks for
+// backfill too; on_connect tells the caller each connection and when the previous one ended.
+TEST_F(XStreamTest, WithASavedPositionTheFirstConnectionAsksForBackfillAndEveryConnectIsReported) {
+  const std::vector<std::string> events = Lines(Fixture(kTwarc));
+  server_->RouteSequence("GET", kStreamPath, {Streamed({events[0] + "\r\n"}), Parked()});
+  XStreamOptions options = Options();
+  options.backfill_minutes = 3;
+  options.resume = true;
+  auto stream = MakeStream(options);
+  ASSERT_NE(stream, nullptr);
+  std::vector<XStream::ConnectInfo> connects;
+  stream->set_on_connect([&](const XStream::ConnectInfo& c) { connects.push_back(c); });
+  EXPECT_TRUE(RunUntilRequests(*stream, 2).ok());
+  auto requests = StreamRequests();
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests[0].Param("backfill_minutes"), "3");
+  EXPECT_EQ(requests[1].Param("backfill_minutes"), "3");
+  ASSERT_GE(connects.size(), 1u);
+  EXPECT_EQ(connects[0].connection, 1);
+  EXPECT_EQ(connects[0].previous_end, absl::InfinitePast());
+  EXPECT_TRUE(connects[0].backfill_asked);
+}
+
 TEST_F(XStreamTest, TheAttemptCapHoldsTheNextAttemptUntilTheWindowAllowsIt) {
   std::vector<absl::Time> times;
   absl::Mutex mu;
