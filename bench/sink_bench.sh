@@ -12,7 +12,7 @@
 #                       [--in-flight 2] [--seed 42] [--keep] [--long-form [--long-form-chars 25000]]
 #
 # --long-form: every tweet is a long-form post (note_tweet.text of 25,000 characters, X API v2 shape),
-# ~34 KB per document; the defaults become --count 10000 --python-count 1000 (a ~350 MB backlog).
+# ~39 KB per document; the defaults become --count 10000 --python-count 1000 (a ~390 MB backlog).
 #
 # Needs Kafka on 127.0.0.1:9092 and Elasticsearch on http://127.0.0.1:9200 (scripts/services.sh
 # start); it never starts or stops them. It creates only bench-* indices, templates, topics and
