@@ -264,6 +264,12 @@ class Bench:
             cmd.append(f"--max-in-flight={self.a.in_flight}")
         if "dlq_topic" in self.flags:  # its own dead-letter topic, not the shared default
             cmd.append(f"--dlq-topic=bench-dlq-{self.sfx}")
+        # Any free port for the control plane and the metrics endpoint: other people's sinks on this
+        # machine hold the defaults (127.0.0.1:50052, 127.0.0.1:9402), and a taken port fails the start.
+        if "control_addr" in self.flags:
+            cmd.append("--control-addr=127.0.0.1:0")
+        if "metrics_addr" in self.flags:
+            cmd.append("--metrics-addr=127.0.0.1:0")
         return cmd + list(extra)
 
     def run_sink(self, tag, group, index, template, extra=()):
