@@ -12,7 +12,15 @@ referenced_tweets (retweets, replies, quotes), attachments, geo and context_anno
 Like X, the files hold non-BMP characters (emoji) as UTF-16 surrogate escapes and the rest as UTF-8.
 The same --seed and --count always give the same bytes.
 
-    gen_pages.py OUT_DIR [--count 100000] [--seed 42]
+--long-form makes every tweet a long-form post, delivered as X API v2 delivers one: the full text
+(exactly --long-form-chars code points, 25,000 by default, X's limit for long posts) in
+`note_tweet.text` with its own `note_tweet.entities`, and `text` holding only its first ~280 code
+points (cut at a space, ending in "…") with the entities that fall inside them. The note begins with
+the tweet's ordinary text, so those entities keep their offsets, and goes on in paragraphs of the
+tweet's language with a hashtag, mention, url or emoji now and then (~30 entities per post). Without
+the flag the output is byte for byte what it was before the flag existed.
+
+    gen_pages.py OUT_DIR [--count 100000] [--seed 42] [--long-form [--long-form-chars 25000]]
 """
 
 import argparse
@@ -151,7 +159,8 @@ class TextBuilder:
 
 
 class Generator:
-    def __init__(self, seed):
+    def __init__(self, seed, long_form_chars=0):
+        self.long_form_chars = long_form_chars  # 0: ordinary tweets; else the note_tweet length
         self.rng = random.Random(seed)
         self.langs = list(LANGS)
         self.lang_weights = [LANGS[l][0] for l in self.langs]
@@ -287,15 +296,20 @@ class Generator:
                                     "alt_text": "A slide with a throughput chart" if r.random() < 0.3 else None}
             if media_out[media_key]["alt_text"] is None:
                 del media_out[media_key]["alt_text"]
-        text = tb.text()
+        if self.long_form_chars:
+            text, entities, note = self.long_form(tb, lang, users_out)
+        else:
+            text, entities, note = tb.text(), tb.entities, None
         t["text"] = text
+        if note:
+            t["note_tweet"] = note
         t["author_id"] = author["id"]
         t["created_at"] = iso(created)
         t["conversation_id"] = tid if not referenced or referenced["type"] != "replied_to" else referenced["id"]
         t["lang"] = lang
         t["public_metrics"] = metrics
-        if tb.entities:
-            t["entities"] = tb.entities
+        if entities:
+            t["entities"] = entities
         if referenced:
             t["referenced_tweets"] = [referenced]
         if r.random() < 0.2:
@@ -314,6 +328,43 @@ class Generator:
                               "editable_until": iso(created + timedelta(hours=1))}
         t["source"] = r.choice(["Twitter Web App", "Twitter for iPhone", "Twitter for Android"])
         return t
+
+    def long_form(self, tb, lang, users_out):
+        """Turns the tweet begun in tb into a long-form post: returns (text, its entities, note_tweet).
+        The note is tb's text continued with paragraphs up to exactly long_form_chars code points."""
+        r, limit = self.rng, self.long_form_chars
+        stop = "\u3002" if lang == "ja" else "."
+        while tb.length < limit:
+            tb.add("\n\n")
+            for k in range(r.randrange(4, 9)):
+                tb.add((" " if k else "") + r.choice(LANGS[lang][1]) + stop)
+            if r.random() < 0.3:
+                tag = r.choice(HASHTAGS)
+                tb.add(" ")
+                tb.entity("hashtags", "#" + tag, tag=tag)
+            if r.random() < 0.1:
+                m = r.choice(self.users)
+                users_out[m["id"]] = m
+                tb.add(" cc ")
+                tb.entity("mentions", "@" + m["username"], username=m["username"], id=m["id"])
+            if r.random() < 0.1:
+                url = self.tco()
+                domain = r.choice(DOMAINS)
+                tb.add(" ")
+                tb.entity("urls", url, url=url, expanded_url=f"https://{domain}/notes", display_url=f"{domain}/notes")
+            if r.random() < 0.2:
+                tb.add(" " + r.choice(EMOJI))
+
+        def within(end):
+            return {kind: kept for kind, es in tb.entities.items() if (kept := [e for e in es if e["end"] <= end])}
+
+        note_text = tb.text()[:limit]
+        cut = note_text.rfind(" ", 0, 279)
+        cut = cut if cut > 0 else 279
+        note = {"text": note_text}
+        if within(limit):
+            note["entities"] = within(limit)
+        return note_text[:cut] + "\u2026", within(cut), note
 
     def page(self, n, created):
         tweets, users, places, media = [], {}, {}, {}
@@ -345,9 +396,11 @@ def main():
     ap.add_argument("--count", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--per-page", type=int, default=100)
+    ap.add_argument("--long-form", action="store_true", help="every tweet a long-form post (note_tweet)")
+    ap.add_argument("--long-form-chars", type=int, default=25000, help="code points of each note_tweet.text")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
-    g = Generator(args.seed)
+    g = Generator(args.seed, args.long_form_chars if args.long_form else 0)
     created = NEWEST
     remaining, page_no, total_bytes = args.count, 0, 0
     while remaining > 0:
@@ -362,7 +415,8 @@ def main():
             f.write(body)
         total_bytes += len(body.encode("utf-8"))
         remaining -= n
-    print(f"gen_pages: {args.count} tweets in {page_no} pages, {total_bytes / 1e6:.1f} MB, in {args.out_dir}",
+    kind = f"long-form ({args.long_form_chars}-character note_tweet) " if args.long_form else ""
+    print(f"gen_pages: {args.count} {kind}tweets in {page_no} pages, {total_bytes / 1e6:.1f} MB, in {args.out_dir}",
           file=sys.stderr)
 
 

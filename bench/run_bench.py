@@ -11,8 +11,14 @@ Phases, all against the same Elasticsearch node, with the same index settings an
                bulks cut exactly as tweet-sink cuts them (records per poll, then bytes).
   3. sink      tweet-sink drains the topic again (new consumer group, fresh index), under
                /usr/bin/time -v for its CPU time and peak RSS.
-  4. python    the seed-style consumer (kafka-python + one es.index per document) on a second topic
-               holding the first --python-count pre-rendered JSON documents.
+  4. python    a second topic is filled with the pre-rendered JSON documents (key = _id); on it
+               4a. the competent consumer (competent_consumer.py: confluent-kafka, commits after the
+                   bulk, parallel_bulk with as many bulks in flight and the same cut as tweet-sink),
+                   --competent-count documents (all by default);
+               4b. the seed-style consumer (kafka-python + one es.index per document),
+                   --python-count documents.
+With --long-form CHARS the tweets are long-form posts (note_tweet.text of CHARS characters); only the
+report and the export's page size change.
 Each measured load is timed by es_watch.py (the index's primary index_total, polled every 50 ms):
 the same clock and the same definition (first indexed document -> last one) for every loader.
 """
@@ -238,6 +244,12 @@ class Bench:
         with open(out) as f:
             return json.load(f)
 
+    def max_pending_bytes(self):
+        """tweet-sink's --max-pending-bytes default, as its --helpfull says."""
+        out = subprocess.run([self.a.sink, "--helpfull"], capture_output=True, text=True)
+        m = re.search(r"--max_pending_bytes \(.*?\); default: (\d+);", out.stdout + out.stderr, re.S)
+        return f"{int(m.group(1)) / 2**20:.0f} MiB" if m else "?"
+
     def sink_flags(self):
         """The flags this tweet-sink binary knows (it is under active development)."""
         out = subprocess.run([self.a.sink, "--helpfull"], capture_output=True, text=True)
@@ -252,6 +264,12 @@ class Bench:
             cmd.append(f"--max-in-flight={self.a.in_flight}")
         if "dlq_topic" in self.flags:  # its own dead-letter topic, not the shared default
             cmd.append(f"--dlq-topic=bench-dlq-{self.sfx}")
+        # Any free port for the control plane and the metrics endpoint: other people's sinks on this
+        # machine hold the defaults (127.0.0.1:50052, 127.0.0.1:9402), and a taken port fails the start.
+        if "control_addr" in self.flags:
+            cmd.append("--control-addr=127.0.0.1:0")
+        if "metrics_addr" in self.flags:
+            cmd.append("--metrics-addr=127.0.0.1:0")
         return cmd + list(extra)
 
     def run_sink(self, tag, group, index, template, extra=()):
@@ -353,7 +371,8 @@ class Bench:
         log(f"  exporting the {n} rendered documents (scroll, keeping _id)")
         docs = []
         st, body = self.es.raw("POST", f"/{idx}/_search?scroll=2m",
-                               json.dumps({"size": 5000, "sort": ["_doc"], "track_total_hits": True}))
+                               json.dumps({"size": 500 if self.a.long_form else 5000, "sort": ["_doc"],
+                                           "track_total_hits": True}))
         page = json.loads(body)
         while page["hits"]["hits"]:
             for h in page["hits"]["hits"]:
@@ -544,8 +563,10 @@ class Bench:
             r["cpu_during_load"] = (at(smp, w["last"], 1) - at(smp, w["first"], 1)) / (w["last"] - w["first"])
             r["rss_kb_at_first"] = at(smp, w["first"], 2)
             r["rss_kb_at_last"] = at(smp, w["last"], 2)
+            r["rss_kb_max_loading"] = max((rss for t, _, rss in smp if w["first"] <= t <= w["last"]), default=None)
         else:
             r["cpu_us_steady"] = r["cpu_during_load"] = r["rss_kb_at_first"] = r["rss_kb_at_last"] = None
+            r["rss_kb_max_loading"] = None
         log(f"  {r['summary']}")
         log(f"  {c} documents; {fmt(r['dps_watch'])} docs/s (first->last indexed), log clock {fmt(r['dps_log'])} docs/s; "
             f"CPU {r['cpu_us_per_doc']:.1f} us/doc over the whole process, {fmt(r['cpu_us_steady'], '.1f')} us/doc while "
@@ -555,56 +576,100 @@ class Bench:
         self.drop_index(idx)
         return r
 
+    def json_count(self):
+        """Documents in the JSON topic: what the larger of the two Python peers reads."""
+        return min(max(self.a.python_count, self.competent_count()), self.a.count)
+
+    def competent_count(self):
+        return self.a.count if self.a.competent_count < 0 else min(self.a.competent_count, self.a.count)
+
     def fill_json_topic(self):
-        from kafka import KafkaProducer
-        from kafka.admin import KafkaAdminClient, NewTopic
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import AdminClient, NewTopic
 
-        p_n = min(self.a.python_count, self.a.count)
+        n = self.json_count()
         topic = self.json_topic = f"bench-json-{self.sfx}"
-        log(f"python seed consumer: filling topic {topic} (3 partitions) with the first {p_n} pre-rendered JSON "
-            f"documents")
-        admin = KafkaAdminClient(bootstrap_servers=self.a.bootstrap)
-        admin.create_topics([NewTopic(name=topic, num_partitions=3, replication_factor=1)])
+        log(f"python peers: filling topic {topic} (3 partitions, uncompressed) with the first {n} pre-rendered JSON "
+            f"documents, key = _id")
+        admin = AdminClient({"bootstrap.servers": self.a.bootstrap})
+        for f in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+            f.result(30)
         self.topics.append(topic)
-        admin.close()
-        prod = KafkaProducer(bootstrap_servers=self.a.bootstrap, acks="all", linger_ms=20)
-        for _id, doc in self.docs[:p_n]:
-            prod.send(topic, key=_id.encode(), value=doc)
-        prod.flush(60)
-        prod.close()
+        prod = Producer({"bootstrap.servers": self.a.bootstrap, "acks": "all", "linger.ms": 20,
+                         "enable.idempotence": True})
+        failed = []
+        for _id, doc in self.docs[:n]:
+            while True:
+                try:
+                    prod.produce(topic, key=_id.encode(), value=doc,
+                                 on_delivery=lambda err, _m: err and failed.append(err))
+                    break
+                except BufferError:  # local queue full: serve delivery reports, then try again
+                    prod.poll(0.1)
+            prod.poll(0)
+        if prod.flush(120) or failed:
+            raise RuntimeError(f"filling {topic}: {len(failed)} deliveries failed, e.g. {failed[:1]}")
 
-    def measure_python(self, attempt=0):
-        p_n = min(self.a.python_count, self.a.count)
+    def measure_peer(self, kind, attempt=0):
+        """One Python peer (kind 'seed' or 'competent') reading the JSON topic into a fresh index."""
+        if kind == "seed":
+            n, script, tag = min(self.a.python_count, self.a.count), "seed_consumer.py", "py"
+            extra, what = [], f"one es.index per document, {min(self.a.python_count, self.a.count)} documents"
+        else:
+            n, script, tag = self.competent_count(), "competent_consumer.py", "pyc"
+            extra = ["--threads", str(self.raw_connections), "--chunk-size", str(self.a.batch_records),
+                     "--max-chunk-bytes", str(self.a.batch_bytes)]
+            what = (f"confluent-kafka + {'parallel_bulk' if self.raw_connections > 1 else 'streaming_bulk'}, "
+                    f"{self.raw_connections} bulk(s) in flight, {self.a.batch_records} records / {self.a.batch_bytes} "
+                    f"bytes per bulk, {n} documents")
         topic = self.json_topic
-        idx = f"bench-py-{self.sfx}" + (f"a{attempt}" if attempt else "")
+        idx = f"bench-{tag}-{self.sfx}" + (f"a{attempt}" if attempt else "")
         group = idx
         self.groups.append(group)
         self.create_index(idx, self.a.refresh_interval)
-        self.settle("python")
-        log(f"  seed_consumer.py -> {idx} (one es.index per document, {p_n} documents)")
-        watch, wout = self.start_watch(idx, p_n)
+        self.settle(kind)
+        log(f"  {script} -> {idx} ({what})")
+        watch, wout = self.start_watch(idx, n)
         before = CpuSnapshot(self.es, self.kafka_pid)
         t0 = time.monotonic()
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        p = subprocess.run([sys.executable, os.path.join(HERE, "seed_consumer.py"), "--topic", topic, "--group", group,
-                            "--index", idx, "--max", str(p_n), "--bootstrap", self.a.bootstrap, "--es", self.a.es_url],
-                           capture_output=True, text=True)
+        cmd = [sys.executable, os.path.join(HERE, script), "--topic", topic, "--group", group, "--index", idx,
+               "--max", str(n), "--bootstrap", self.a.bootstrap, "--es", self.a.es_url, *extra]
+        hwm = [0]
+        done = threading.Event()
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+
+            def sample():  # the peer's peak RSS (VmHWM), as for tweet-sink
+                while not done.is_set():
+                    hwm[0] = max(hwm[0], pid_rss_kb(p.pid)[1])
+                    done.wait(0.05)
+
+            th = threading.Thread(target=sample, daemon=True)
+            th.start()
+            _, status, ru = os.wait4(p.pid, 0)
+            done.set()
+            th.join()
+            rc = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
         wall = time.monotonic() - t0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         w = self.end_watch(watch, wout, timeout=10)
         after = CpuSnapshot(self.es, self.kafka_pid)
         if after.es_pid != before.es_pid:
-            raise Void("Elasticsearch restarted while the Python consumer ran")
-        if p.returncode != 0:
-            raise Void(f"the Python consumer failed (exit {p.returncode}): {p.stderr[-600:]}")
-        own = json.loads(p.stdout.strip().splitlines()[-1]) if p.stdout.strip() else {}
+            raise Void(f"Elasticsearch restarted while the Python {kind} consumer ran")
+        if rc != 0:
+            raise Void(f"the Python {kind} consumer failed (exit {rc}): {stderr[-600:]}")
+        own = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else {}
         c = self.count(idx)
-        r = {"docs": p_n, "count": c, "watch": w, "wall": wall, "own": own, "cpu": after.since(before),
-             "process_cpu": (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)}
-        r["dps_watch"] = p_n / (w["last"] - w["first"]) if w["first"] and w["last"] else None
-        r["dps_own"] = p_n / (own["last_end"] - own["first_start"]) if own.get("last_end") else None
+        r = {"docs": n, "count": c, "watch": w, "wall": wall, "own": own, "cpu": after.since(before),
+             "process_cpu": ru.ru_utime + ru.ru_stime, "rss_kb": hwm[0]}
+        r["dps_watch"] = n / (w["last"] - w["first"]) if w["first"] and w["last"] else None
+        r["dps_own"] = n / (own["last_end"] - own["first_start"]) if own.get("last_end") else None
         log(f"  {c} documents; {fmt(r['dps_watch'])} docs/s (first->last indexed), own clock {fmt(r['dps_own'])} docs/s; "
-            f"consumer CPU {own.get('cpu_s', 0):.1f} s")
+            f"consumer CPU {own.get('cpu_s', 0):.1f} s; peak RSS {hwm[0] / 1024:.0f} MB")
+        if c != n:
+            raise Void(f"the Python {kind} consumer indexed {c} of {n}")
         self.drop_index(idx)
         return r
 
@@ -641,6 +706,11 @@ class Bench:
         info["python"] = sys.version.split()[0]
         info["kafka_python"] = version("kafka-python")
         info["es_py"] = version("elasticsearch")
+        try:
+            import confluent_kafka
+            info["confluent_kafka"] = f"{confluent_kafka.__version__} (librdkafka {confluent_kafka.libversion()[0]})"
+        except ImportError:
+            info["confluent_kafka"] = "?"
         root = os.path.dirname(HERE)
         git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
         info["commit"] = git("rev-parse", "--short", "HEAD")
@@ -651,7 +721,7 @@ class Bench:
 
     def report(self, info):
         a, R = self.a, self.results
-        raws, sinks, py = R["raw"], R["sink"], R.get("python")
+        raws, sinks, py, pyc = R["raw"], R["sink"], R.get("python"), R.get("competent")
         med = lambda xs: statistics.median(x for x in xs if x) if any(xs) else None
         raw_dps = med([r["dps_watch"] for r in raws])
         sink_dps = med([r["dps_watch"] for r in sinks])
@@ -668,16 +738,18 @@ class Bench:
               f"{', +' + str(info['dirty']) + ' locally modified files in sink-connector/common/proto' if info['dirty'] else ''};"
               f" {a.build_type} binary built {info['sink_mtime']}), librdkafka {info['librdkafka']}")
         print(f"          {info['es']} ({info['es_jvm']}), Kafka {info['kafka']}, Python {info['python']}, "
-              f"kafka-python {info['kafka_python']}, elasticsearch-py {info['es_py']}")
-        print(f"data      {a.count} synthetic tweets (gen_pages.py, seed {a.seed}) via tweet-source into a 3-partition "
-              f"topic; {self.doc_bytes:.0f} bytes per rendered document")
+              f"kafka-python {info['kafka_python']}, elasticsearch-py {info['es_py']}, confluent-kafka {info['confluent_kafka']}")
+        kind = (f"LONG-FORM synthetic tweets (note_tweet.text of {a.long_form} characters, text its first ~280)"
+                if a.long_form else "synthetic tweets")
+        print(f"data      {a.count} {kind} (gen_pages.py, seed {a.seed}) via tweet-source into a 3-partition "
+              f"topic; {self.doc_bytes:.0f} bytes per rendered document, {a.count * self.doc_bytes / 1e6:.0f} MB in all")
         print(f"index     1 shard, 0 replicas, refresh_interval {a.refresh_interval}, tweet-sink's own mappings; a fresh "
               f"index per run, deleted after it")
         print(f"batches   at most {a.batch_records} records / {a.batch_bytes} bytes per bulk (the raw loader cuts the "
               f"same bulks); {in_flight} bulk(s) in flight for both tweet-sink and the raw loader")
         print(f"timing    docs/s = documents / (first -> last document indexed), read from the index's primary "
-              f"index_total every {a.watch_interval * 1000:.0f} ms (+-{a.watch_interval * 1000:.0f} ms), the same for all "
-              f"three; {a.rounds} round(s), median shown")
+              f"index_total every {a.watch_interval * 1000:.0f} ms (+-{a.watch_interval * 1000:.0f} ms), the same for every "
+              f"loader; {a.rounds} round(s), median shown")
         print(line)
         print(f"{'':30}{'docs/s':>9}  details")
         for r in raws:
@@ -689,10 +761,16 @@ class Bench:
             print(f"{'2. tweet-sink':30}{fmt(r['dps_watch']):>9}  log clock {fmt(r['dps_log'])} docs/s; "
                   f"{r.get('bulks', '?')} bulks; {fmt(r['cpu_during_load'], '.2f')} cores while loading; wall "
                   f"{r['wall']:.1f} s incl. start-up + {a.idle} idle; ES CPU {1e6 * r['cpu']['es'] / a.count:.0f} us/doc")
+        if pyc:
+            print(f"{'3. Python competent consumer':30}{fmt(pyc['dps_watch']):>9}  own clock {fmt(pyc['dps_own'])} docs/s; "
+                  f"{pyc['docs']} documents; confluent-kafka + {pyc['own'].get('helper', '?')}, {in_flight} bulk(s) in "
+                  f"flight, commits after each bulk ({pyc['own'].get('commits', '?')} commits); reads the JSON topic; "
+                  f"CPU {1e6 * pyc['process_cpu'] / pyc['docs']:.0f} us/doc; peak RSS {pyc['rss_kb'] / 1024:.0f} MB")
         if py:
-            print(f"{'3. Python seed consumer':30}{fmt(py['dps_watch']):>9}  own clock {fmt(py['dps_own'])} docs/s; "
-                  f"first {py['docs']} documents only; one es.index per document; reads a 2nd topic holding the "
-                  f"pre-rendered JSON; CPU {1e6 * py['own'].get('cpu_s', 0) / py['docs']:.0f} us/doc")
+            print(f"{'4. Python seed consumer':30}{fmt(py['dps_watch']):>9}  own clock {fmt(py['dps_own'])} docs/s; "
+                  f"{py['docs']} documents only; one es.index per document; reads the JSON topic (pre-rendered "
+                  f"documents); CPU {1e6 * py['own'].get('cpu_s', 0) / py['docs']:.0f} us/doc; peak RSS "
+                  f"{py['rss_kb'] / 1024:.0f} MB")
         print(line)
         print(f"{'figure':30}{'measured':>12}   target (printed, not asserted)")
 
@@ -706,11 +784,22 @@ class Bench:
                 f"r{i}: {sr['dps_watch'] / rr['dps_watch']:.3f}x" for i, (rr, sr) in enumerate(zip(raws, sinks)))
                 + f"  (spread: raw {min(r['dps_watch'] for r in raws):.0f}-{max(r['dps_watch'] for r in raws):.0f},"
                 f" sink {min(r['dps_watch'] for r in sinks):.0f}-{max(r['dps_watch'] for r in sinks):.0f} docs/s)")
+        if pyc and pyc["dps_watch"] and sink_dps:
+            print(f"{'sink / competent Python':30}{sink_dps / pyc['dps_watch']:>11.2f}x   {'(no target: shown, not judged)'}")
+            print(f"{'  CPU per document':30}{'':>12}   sink {cpu_us:.1f} us, competent Python "
+                  f"{1e6 * pyc['process_cpu'] / pyc['docs']:.1f} us (whole process, start-up included, both)")
         if py and py["dps_watch"] and sink_dps:
             row("sink / Python seed consumer", f"{sink_dps / py['dps_watch']:.1f}x", f">= {TARGET_SINK_VS_PY:.0f}x",
                 sink_dps / py["dps_watch"] >= TARGET_SINK_VS_PY)
         row("sink CPU per document", f"{cpu_us:.1f} us", f"<= {TARGET_CPU_US:.0f} us", cpu_us <= TARGET_CPU_US)
-        row("sink peak RSS", f"{rss_mb:.0f} MB", f"<= {TARGET_RSS_MB:.0f} MB", rss_mb <= TARGET_RSS_MB)
+        row("sink peak RSS" + (" (long-form)" if a.long_form else ""), f"{rss_mb:.0f} MB", f"<= {TARGET_RSS_MB:.0f} MB",
+            rss_mb <= TARGET_RSS_MB)
+        if a.long_form:
+            print(f"  a backlog of {a.count * self.doc_bytes / 2**20:.0f} MiB of rendered documents in the topic, against the "
+                  f"sink's bounds: --max-pending-bytes {self.max_pending_bytes()} + librdkafka prefetch "
+                  f"(queued.max.messages.kbytes 16384 = 16 MiB); warm-up run peak RSS "
+                  f"{R['warmup']['rss_kb'] / 1024:.0f} MB; RSS samples while loading: max "
+                  f"{max(r['rss_kb_max_loading'] or 0 for r in sinks) / 1024:.0f} MB")
         s0 = sinks[0]
         print(f"  CPU per document = (user {s0['user_s']:.2f} s + sys {s0['sys_s']:.2f} s) / {a.count} over the whole "
               f"process (start-up and idle wait included); between the first and last indexed document alone: "
@@ -721,8 +810,10 @@ class Bench:
               "the Kafka broker, the loader and the watcher):")
         phases = [(f"raw r{i}", r, r["loader_cpu"] + r["watch"]["cpu_s"]) for i, r in enumerate(raws)]
         phases += [(f"sink r{i}", r, r["user_s"] + r["sys_s"] + r["watch"]["cpu_s"]) for i, r in enumerate(sinks)]
+        if pyc:
+            phases.append(("py-comp", pyc, pyc["process_cpu"] + pyc["watch"]["cpu_s"]))
         if py:
-            phases.append(("python", py, py["process_cpu"] + py["watch"]["cpu_s"]))
+            phases.append(("py-seed", py, py["process_cpu"] + py["watch"]["cpu_s"]))
         disturbed = False
         for name, r, loader in phases:
             c = r["cpu"]
@@ -744,8 +835,8 @@ class Bench:
             if r["warnings"]:
                 print(f"  tweet-sink logged {r['warnings']} warning(s)/error(s), e.g.: " + " | ".join(r["warning_lines"][:2]))
             if r["paused"]:
-                print(f"  tweet-sink paused its partitions {r['paused']} time(s) (backpressure: records in flight "
-                      f"reached --max-pending-records)")
+                print(f"  tweet-sink paused its partitions {r['paused']} time(s) (backpressure: records or bytes in "
+                      f"flight stayed at --max-pending-records / --max-pending-bytes for 10 s)")
         print(line)
 
     def cleanup(self):
@@ -791,9 +882,12 @@ class Bench:
                         self.results["raw"].append(self.measured(f"raw round {rnd}", self.measure_raw, rnd))
                     else:
                         self.results["sink"].append(self.measured(f"sink round {rnd}", self.measure_sink, rnd))
-            if self.a.python_count > 0:
+            if self.a.python_count > 0 or self.competent_count() > 0:
                 self.fill_json_topic()
-                self.results["python"] = self.measured("python", self.measure_python)
+            if self.competent_count() > 0:
+                self.results["competent"] = self.measured("competent python", self.measure_peer, "competent")
+            if self.a.python_count > 0:
+                self.results["python"] = self.measured("python", self.measure_peer, "seed")
             info = self.machine()
             self.report(info)
             with open(os.path.join(self.work, "results.json"), "w") as f:
@@ -825,6 +919,10 @@ def main():
     ap.add_argument("--es-url", default="http://127.0.0.1:9200")
     ap.add_argument("--bootstrap", default="127.0.0.1:9092")
     ap.add_argument("--python-count", type=int, default=5000)
+    ap.add_argument("--competent-count", type=int, default=-1,
+                    help="documents the competent Python consumer indexes (-1 = --count, 0 = skip it)")
+    ap.add_argument("--long-form", type=int, default=0, metavar="CHARS",
+                    help="the tweets are long-form posts with CHARS-character note_tweet texts (for the report)")
     ap.add_argument("--batch-records", type=int, default=2000)
     ap.add_argument("--batch-bytes", type=int, default=5 * 1024 * 1024)
     ap.add_argument("--refresh-interval", default="30s")
