@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian 12 machine for tweetstream: Debian packages, then Apache Kafka's broker and
-# an Elasticsearch node from Maven Central into the git-ignored .cache/ folder, and the unprivileged
-# user that Elasticsearch runs as. Idempotent: what is already there is kept, a second run is a no-op.
+# Prepares a fresh Debian 12 machine for tweetstream: Debian packages, the test venv, grpcurl (built
+# from the Go module proxy, install-grpcurl.sh), then Apache Kafka's broker and an Elasticsearch node
+# from Maven Central into the git-ignored .cache/ folder, and the unprivileged user that Elasticsearch
+# runs as. Idempotent: what is already there is kept, a second run is a no-op.
 #
 # Versions can be chosen by environment (defaults are what the tests use):
 #   KAFKA_VERSION (3.9.2)  ES_VERSION (7.17.29)  ES_DIST (elasticsearch | opensearch)
@@ -13,6 +14,7 @@ source "$here/lib.sh"
 
 bash "$here/install-deps.sh"
 bash "$here/install-python-deps.sh"
+bash "$here/install-grpcurl.sh"
 
 mkdir -p "$CACHE_DIR"
 

@@ -10,8 +10,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/control/reflection_v1_service.h"
 #include "common/logging.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace tweetstream::control {
 namespace {
@@ -220,8 +223,18 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Contro
   std::unique_ptr<ControlServer> server(new ControlServer());
   server->service_ = std::make_unique<ConnectorControlService>(host, config, metrics, auth);
   grpc::EnableDefaultHealthCheckService(true);
+  // Reflection answers from the generated descriptor pool, which holds only the .proto files whose
+  // generated code is linked in. gRPC's default health service is not built on protobuf's generated
+  // code, so nothing would pull proto/grpc/health/v1/health.pb.o out of the static library and
+  // grpc.health.v1.Health would be listed but not describable or callable by reflection alone
+  // (issue 18): naming its descriptor links it in and registers it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  // v1alpha from gRPC's plugin (older clients), v1 from ours (current clients ask for it first).
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  server->reflection_v1_ = std::make_unique<ReflectionV1Service>();
   grpc::ServerBuilder builder;
+  builder.SetOption(server->reflection_v1_->ServiceListOption());
+  builder.RegisterService(server->reflection_v1_.get());
   // No SO_REUSEPORT: a second connector on a taken port must fail, not share the port's calls.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.address, credentials, &server->port_);
@@ -231,6 +244,12 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(const Contro
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("control plane: cannot listen on ", options.address,
                                                " (in use, or not an address of this machine?)"));
+  }
+  // The contract (DESIGN.md: generic clients work) is checked, not hoped for: a service reflection
+  // cannot describe is a build defect, refused here so that any test starting a server catches it.
+  if (std::vector<std::string> missing = server->reflection_v1_->Undescribable(); !missing.empty()) {
+    return absl::InternalError(absl::StrCat("control plane: server reflection has no descriptor for ",
+                                            absl::StrJoin(missing, ", "), " (its generated code is not linked in)"));
   }
   server->health_ = std::make_shared<Health>();
   {

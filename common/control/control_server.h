@@ -1,7 +1,9 @@
 #pragma once
 // The gRPC control plane of a connector: ConnectorControl (over a ConnectorHost, its FlagConfig and
 // its metrics), the kind's own service (SourceControl / SinkControl, passed in), the standard
-// grpc.health.v1.Health service (NOT_SERVING while the connector is FAILED) and server reflection.
+// grpc.health.v1.Health service (NOT_SERVING while the connector is FAILED) and server reflection
+// (grpc.reflection.v1 and v1alpha; every served service, health included, can be listed, described
+// and called through reflection alone).
 // Binds 127.0.0.1 by default; optional TLS (certificate + key files) and bearer token: when a token is
 // configured every call of our services without `authorization: Bearer <token>` metadata gets
 // UNAUTHENTICATED (health and reflection stay open: they reveal nothing and orchestrators probe them).
@@ -16,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/control/connector_host.h"
+#include "common/control/reflection_v1_service.h"
 #include "common/control/flag_config.h"
 #include "common/metrics.h"
 #include "tweetstream/connector/v1/control.grpc.pb.h"
@@ -94,7 +97,8 @@ struct ControlServerOptions {
 class ControlServer {
  public:
   // Serves ConnectorControl + `extra_services` (not owned; must outlive the server) + health +
-  // reflection. UNAVAILABLE naming the address when it cannot bind; INVALID_ARGUMENT for TLS files.
+  // reflection v1 + v1alpha. UNAVAILABLE naming the address when it cannot bind; INVALID_ARGUMENT for
+  // TLS files; INTERNAL when reflection could not describe a served service (a build defect).
   static absl::StatusOr<std::unique_ptr<ControlServer>> Start(const ControlServerOptions& options,
                                                               ConnectorHost* host, FlagConfig* config,
                                                               const common::MetricsRegistry* metrics,
@@ -108,6 +112,7 @@ class ControlServer {
   struct Health;
   ControlServer() = default;
   std::unique_ptr<ConnectorControlService> service_;
+  std::unique_ptr<ReflectionV1Service> reflection_v1_;  // outlives server_ (declared before it)
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<Health> health_;
   int port_ = 0;
