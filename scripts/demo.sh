@@ -95,12 +95,16 @@ echo
 echo "Try it yourself:  curl '$ES_URL/$INDEX/_search?q=text:kafka&pretty'"
 echo "Stop services:    scripts/services.sh stop"
 
-# The pipeline it ran, as tweetctl shows it (both connectors are done: STOPPED, with their counters).
+# The pipeline it ran, as tweetctl shows it: both connectors are done (STOPPED), with their counters.
+# Taken before they are stopped, shown after their shutdown lines, so that it is what the demo ends with.
 ctl_cmd="${CTL#"$ROOT_DIR"/}"
 if [[ "$SOURCE_CONTROL" != 127.0.0.1:50051 || "$SINK_CONTROL" != 127.0.0.1:50052 ]]; then
   ctl_cmd+=" --source $SOURCE_CONTROL --sink $SINK_CONTROL"
 fi
-echo
-echo "== $ctl_cmd status   (while connectors run; these two are done and stop now)"
-ctl status
+status_rc=0
+status_out="$(ctl status 2>&1)" || status_rc=$?
 stop_connectors
+echo
+echo "== $ctl_cmd status   (of the two connectors above, just before they were stopped; run it while connectors run)"
+echo "$status_out"
+exit $status_rc
