@@ -185,8 +185,9 @@ def help_text(name):
 
 
 def help_flags(text):
-    # Abseil's --help: "    --flag_name (description)"; tweetctl's own usage: "  --flag ARG   description".
-    flags = set(re.findall(r"^\s+--([A-Za-z0-9_-]+)", text, flags=re.M))
+    # Abseil's --help: "    --flag_name (description)"; tweetctl's own usage names its flags in the flags
+    # list ("  --flag ARG   description") and beside their commands ("watch ... [--count N]").
+    flags = set(re.findall(r"(?<![\w-])--([A-Za-z][A-Za-z0-9_-]*)", text))
     return {f.replace("-", "_") for f in flags}
 
 
@@ -220,7 +221,7 @@ def folder_scripts_text(readme):
         return ""
     text = []
     for name in sorted(os.listdir(os.path.join(SOURCE_DIR, folder))):
-        if name.endswith((".sh", ".py")):
+        if name.endswith((".sh", ".py", ".cc", ".yml")) or name.startswith("Dockerfile"):
             text.append(open(os.path.join(SOURCE_DIR, folder, name), encoding="utf-8", errors="replace").read())
     return "\n".join(text)
 
@@ -283,9 +284,12 @@ def check_flags_and_env(readmes):
                 both = True
             for name in ENV.findall(line):
                 check_env(where, name)
-            for span in re.findall(r"`([^`\n]+)`", line):
+            for m in re.finditer(r"`([^`\n]+)`", line):
+                span = m.group(1)
                 if "--" not in span:
                     continue
+                # "tweet-source's `--control-addr`", "the servers' `--control-token-file`"
+                owner = re.search(r"(tweet-source|tweet-sink)'s\s*$|(servers)'\s*$", line[:m.start()])
                 try:
                     words = shlex.split(span)
                 except ValueError:
@@ -298,11 +302,13 @@ def check_flags_and_env(readmes):
                 if binary and binary.startswith("other:") and not span.lstrip().startswith("--"):
                     continue  # another program's flags (scripts, docker, ctest, kafka-configs.sh, ...)
                 for flag in FLAG.findall(span):
-                    if table:
-                        check(where, flag, [table])
-                    elif both:
+                    if owner and owner.group(1):
+                        check(where, flag, [owner.group(1)])
+                    elif owner or both:
                         check(where, flag, ["tweet-source"])
                         check(where, flag, ["tweet-sink"])
+                    elif table:
+                        check(where, flag, [table])
                     else:
                         check(where, flag, default, scripts_text)
         for block in blocks:
@@ -453,6 +459,10 @@ def make_bounds(ctx):
               lambda l: re.match(r"^\s*\S*tweet-source\b.*--mode=stream", l),
               lambda l: f"python3 {RUN_UNTIL} --connector source --until produced={ctx.stream_tweets} "
                         f"--timeout 90 -- " + l.lstrip()),
+        Bound("watch", "tweetctl watch ends after 2 updates 1 s apart: TWEETCTL_COUNT=2, TWEETCTL_INTERVAL=1s (the "
+                       "environment twins of --count/--interval, set for every block)",
+              lambda l: re.search(r"(\$T|tweetctl)\s+watch\b", l),
+              lambda l: l),
     ]
     return bounds
 
