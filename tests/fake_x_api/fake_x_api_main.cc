@@ -4,18 +4,21 @@
 //
 //   GET  /2/tweets/search/recent       samples/search-page-1..3.json, chained by next_token; a poll
 //                                      with since_id at or past the newest sample is empty
-//   GET  /2/tweets/search/stream       samples/stream-capture.txt, then a keep-alive every second
+//   GET  /2/tweets/search/stream       samples/stream-capture.txt, a line every --stream_line_ms, looped
+//                                      (the same events again: a source's status counters, published
+//                                      when lines arrive, keep moving; the ids stay the samples')
 //   GET  /2/tweets/search/stream/rules the rules added so far (in memory)
 //   POST /2/tweets/search/stream/rules {"add":[...]} / {"delete":{"ids":[...]}}, dry_run=true validates
 //
 // Every /2/ call must carry `Authorization: Bearer <--bearer-token>`, else 401 as X answers it.
-// Usage: fake-x-api --samples=DIR --bearer-token=T [--port=0] [--port-file=F]
-// Prints `fake X API on http://127.0.0.1:PORT` once it serves (and writes PORT to --port-file);
+// Usage: fake-x-api --samples=DIR --bearer_token=T [--port_file=F] [--stream_line_ms=100] [--stream_seconds=600]
+// Prints `fake X API on http://127.0.0.1:PORT` once it serves (and writes PORT to --port_file);
 // SIGTERM/SIGINT stop it (exit 0). Exit 2 on bad flags or unreadable samples.
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -39,7 +42,8 @@
 ABSL_FLAG(std::string, samples, "samples", "folder of the sample responses (the repository's samples/)");
 ABSL_FLAG(std::string, bearer_token, "", "the only bearer token accepted (required)");
 ABSL_FLAG(std::string, port_file, "", "write the port here once serving");
-ABSL_FLAG(int, keep_alive_seconds, 600, "stream: keep-alives (one a second) after the capture, then the stream ends");
+ABSL_FLAG(int, stream_line_ms, 100, "stream: the capture's lines are sent this many ms apart, the capture looped");
+ABSL_FLAG(int, stream_seconds, 600, "stream: the connection ends after about this long (the client reconnects)");
 
 namespace {
 
@@ -206,7 +210,7 @@ int main(int argc, char** argv) {
   const std::string token = absl::GetFlag(FLAGS_bearer_token);
   const std::string samples = absl::GetFlag(FLAGS_samples);
   if (token.empty()) {
-    std::cerr << "fake-x-api: --bearer-token is required\n";
+    std::cerr << "fake-x-api: --bearer_token is required\n";
     return 2;
   }
   SearchPages pages;
@@ -261,10 +265,17 @@ int main(int argc, char** argv) {
     return response;
   }));
 
-  std::vector<std::string> stream_chunks{capture};
-  for (int i = 0; i < absl::GetFlag(FLAGS_keep_alive_seconds); ++i) stream_chunks.push_back("\r\n");
-  server->Route("GET", "/2/tweets/search/stream", guarded([stream_chunks](const RecordedRequest&) {
-    return ScriptedResponse{.chunks = stream_chunks, .chunk_delay = std::chrono::milliseconds(1000)};
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(capture, absl::ByString("\r\n"), absl::SkipEmpty())) {
+    lines.push_back(absl::StrCat(line, "\r\n"));
+  }
+  const int line_ms = std::max(1, absl::GetFlag(FLAGS_stream_line_ms));
+  std::vector<std::string> stream_chunks{"\r\n"};  // a keep-alive first: the connection is up at once
+  for (int64_t n = 0; n * line_ms < absl::GetFlag(FLAGS_stream_seconds) * 1000LL; ++n) {
+    stream_chunks.push_back(lines[n % lines.size()]);
+  }
+  server->Route("GET", "/2/tweets/search/stream", guarded([stream_chunks, line_ms](const RecordedRequest&) {
+    return ScriptedResponse{.chunks = stream_chunks, .chunk_delay = std::chrono::milliseconds(line_ms)};
   }));
 
   auto rules = std::make_shared<Rules>();
