@@ -4,14 +4,15 @@
 //
 //   GET  /2/tweets/search/recent       samples/search-page-1..3.json, chained by next_token; a poll
 //                                      with since_id at or past the newest sample is empty
-//   GET  /2/tweets/search/stream       samples/stream-capture.txt, a line every --stream_line_ms, looped
-//                                      (the same events again: a source's status counters, published
-//                                      when lines arrive, keep moving; the ids stay the samples')
+//   GET  /2/tweets/search/stream       samples/stream-capture.txt, a line every --stream_line_ms, the
+//                                      capture --stream_loops times (the same events again: a source
+//                                      publishes its status counters when lines arrive, so they catch
+//                                      up; the ids stay the samples'), then keep-alives
 //   GET  /2/tweets/search/stream/rules the rules added so far (in memory)
 //   POST /2/tweets/search/stream/rules {"add":[...]} / {"delete":{"ids":[...]}}, dry_run=true validates
 //
 // Every /2/ call must carry `Authorization: Bearer <--bearer-token>`, else 401 as X answers it.
-// Usage: fake-x-api --samples=DIR --bearer_token=T [--port_file=F] [--stream_line_ms=100] [--stream_seconds=600]
+// Usage: fake-x-api --samples=DIR --bearer_token=T [--port_file=F] [--stream_line_ms=100] [--stream_loops=3] [--stream_seconds=600]
 // Prints `fake X API on http://127.0.0.1:PORT` once it serves (and writes PORT to --port_file);
 // SIGTERM/SIGINT stop it (exit 0). Exit 2 on bad flags or unreadable samples.
 
@@ -42,7 +43,8 @@
 ABSL_FLAG(std::string, samples, "samples", "folder of the sample responses (the repository's samples/)");
 ABSL_FLAG(std::string, bearer_token, "", "the only bearer token accepted (required)");
 ABSL_FLAG(std::string, port_file, "", "write the port here once serving");
-ABSL_FLAG(int, stream_line_ms, 100, "stream: the capture's lines are sent this many ms apart, the capture looped");
+ABSL_FLAG(int, stream_line_ms, 100, "stream: the capture's lines are sent this many ms apart");
+ABSL_FLAG(int, stream_loops, 3, "stream: the capture is sent this many times, then keep-alives only");
 ABSL_FLAG(int, stream_seconds, 600, "stream: the connection ends after about this long (the client reconnects)");
 
 namespace {
@@ -271,8 +273,9 @@ int main(int argc, char** argv) {
   }
   const int line_ms = std::max(1, absl::GetFlag(FLAGS_stream_line_ms));
   std::vector<std::string> stream_chunks{"\r\n"};  // a keep-alive first: the connection is up at once
+  const int64_t events = static_cast<int64_t>(lines.size()) * std::max(1, absl::GetFlag(FLAGS_stream_loops));
   for (int64_t n = 0; n * line_ms < absl::GetFlag(FLAGS_stream_seconds) * 1000LL; ++n) {
-    stream_chunks.push_back(lines[n % lines.size()]);
+    stream_chunks.push_back(n < events ? lines[n % lines.size()] : "\r\n");
   }
   server->Route("GET", "/2/tweets/search/stream", guarded([stream_chunks, line_ms](const RecordedRequest&) {
     return ScriptedResponse{.chunks = stream_chunks, .chunk_delay = std::chrono::milliseconds(line_ms)};
