@@ -105,6 +105,6 @@ status_rc=0
 status_out="$(ctl status 2>&1)" || status_rc=$?
 stop_connectors
 echo
-echo "== $ctl_cmd status   (of the two connectors above, just before they were stopped; run it while connectors run)"
+echo "== The pipeline as \`$ctl_cmd status\` showed it as both connectors finished (it works while they run):"
 echo "$status_out"
 exit $status_rc

@@ -139,6 +139,7 @@ def parse_readme(path):
             prose.append(lines[i])
             i += 1
             continue
+        # (blank lines in the prose in place of the block, so that prose line n is README line n)
         fence, lang, start = m.group(1), m.group(2).lower(), i
         body = []
         i += 1
@@ -146,6 +147,7 @@ def parse_readme(path):
             body.append(lines[i])
             i += 1
         i += 1
+        prose.extend([""] * (i - start))
         # A marker is an HTML comment on the non-blank lines just above the fence.
         skip, j = None, start - 1
         while j >= 0 and (not lines[j].strip() or MARKER.search(lines[j])):
@@ -277,7 +279,7 @@ def check_flags_and_env(readmes):
         table = None
         both = False
         for n, line in enumerate(prose.split("\n"), 1):
-            where = f"{readme} (prose line {n}: {line.strip()[:60]!r})"
+            where = f"{readme}:{n} ({line.strip()[:60]!r})"
             if line.startswith("|"):
                 header = re.match(r"^\|\s*(tweet-source|tweet-sink)\s*\|", line)
                 if header:
