@@ -42,9 +42,14 @@ services other tests use and runs as `scripts/services.sh status`; a synthetic s
 capped at 500; a polling search source gets TWEET_SOURCE_MAX_POLLS=1 (one poll, not one a minute
 forever); a filtered-stream source runs until it delivered the stream capture's tweets, then gets
 SIGTERM (tests/docs/run_until.py) and must exit 0; `tweetctl watch` is bounded by TWEETCTL_COUNT=2 and
-TWEETCTL_INTERVAL=1s. The Control plane block needs running connectors ("While they run ..."): the test
-starts, before it, the sink left running and the filtered-stream source of "Running the connectors
-yourself", and stops them after it.
+TWEETCTL_INTERVAL=1s; the connectors' default control and metrics addresses (127.0.0.1:50051, :50052,
+:9401, :9402) written in a command become this run's ports. A block that talks to running connectors
+(tweetctl, grpcurl, those ports) and starts none itself ("While they run ...", the Control plane) gets
+them: the test starts, before it, the sink left running and the filtered-stream source of "Running the
+connectors yourself", and stops them after it (both must exit 0).
+
+Development: DOCS_TEST_ONLY=README.md:57,README.md:375 runs only those blocks (by fence line);
+DOCS_TEST_VERBOSE=1 prints every block's output.
 
 Run: ctest -R docs_test (label docs), or directly with TWEETSTREAM_SOURCE_DIR / TWEETSTREAM_BUILD_DIR
 set; TWEETSTREAM_KAFKA and TWEETSTREAM_ES_URL name the services (default 127.0.0.1:9092 / :9200).
@@ -82,6 +87,7 @@ SHELL_LANGS = {"sh", "bash", "shell", "console", "zsh"}
 BLOCK_TIMEOUT = 300          # seconds per block
 FAKE_TOKEN = "docs-test-bearer-token"
 SYNTHETIC_CAP = 500
+DEFAULT_PORTS = {"50051": "source_control", "50052": "sink_control", "9401": "source_metrics", "9402": "sink_metrics"}
 MARKER = re.compile(r"<!--\s*docs-test:\s*(.*?)\s*-->")
 SKIP_MARKER = re.compile(r"skip\s*\((.+)\)$")
 
@@ -467,6 +473,11 @@ def make_bounds(ctx):
               lambda l: re.match(r"^\s*\S*tweet-source\b.*--mode=stream", l),
               lambda l: f"python3 {RUN_UNTIL} --connector source --until produced={ctx.stream_tweets} "
                         f"--timeout 90 -- " + l.lstrip()),
+        Bound("default ports", "the connectors' default control/metrics addresses (127.0.0.1:50051/50052/9401/9402) "
+                               "are this run's ports (set through the environment twins)",
+              lambda l: re.search(r"(127\.0\.0\.1|localhost):(50051|50052|9401|9402)\b", tokens(l)),
+              lambda l: re.sub(r"(127\.0\.0\.1|localhost):(50051|50052|9401|9402)\b",
+                               lambda m: "127.0.0.1:" + str(ctx.ports[DEFAULT_PORTS[m.group(2)]]), l)),
         Bound("watch", "tweetctl watch ends after 2 updates 1 s apart: TWEETCTL_COUNT=2, TWEETCTL_INTERVAL=1s (the "
                        "environment twins of --count/--interval, set for every block)",
               lambda l: re.search(r"(\$T|tweetctl)\s+watch\b", l),
@@ -585,17 +596,20 @@ class RunYourselfHook(Hook):
 
 
 class ControlHook(Hook):
-    """README, Control plane: 'While they run, tweetctl status shows both'. Before the block: the sink left
-    running and the filtered-stream source, as in "Running the connectors yourself"; after it: re-index
-    everything re-read the whole topic with the count unchanged, config set applied, the rule listed,
-    health SERVING; then both stop on SIGTERM with exit 0 ('Ctrl-C stops it cleanly')."""
+    """README, Control plane: 'While they run, tweetctl status shows both'. Any block that talks to running
+    connectors (tweetctl, grpcurl, the control or metrics ports) and starts none itself gets, before it,
+    the sink left running and the filtered-stream source, as in "Running the connectors yourself"; after
+    it, what it did is checked: `offsets reset --to earliest` re-read the whole topic with the count
+    unchanged, `config set sink K=V` applied, `rules list` shows the rule, `health` says SERVING; then both
+    stop on SIGTERM with exit 0 ('Ctrl-C stops it cleanly')."""
 
     def __init__(self):
         self.procs = {}
 
     def matches(self, block):
-        return re.search(r"tweetctl\b", block.text) and re.search(r"\bstatus\b", block.text) \
-            and "offsets reset" in block.text
+        talks = re.search(r"tweetctl\b|\$T\b|grpcurl|:5005[12]\b|:940[12]\b", block.text)
+        starts = re.search(r"^\s*\S*(tweet-source|tweet-sink|scripts/demo\.sh)\b", block.text, flags=re.M)
+        return bool(talks) and not starts
 
     def _start(self, ctx, name, args):
         logf = open(os.path.join(ctx.tmp, f"{name}.log"), "w")
@@ -646,27 +660,30 @@ class ControlHook(Hook):
         return True
 
     def after(self, ctx, out):
+        text = self.block_text
         sink = self._wait(ctx, "the sink caught up after the block", lambda: self._caught_up(ctx))
-        if sink:
+        if sink and re.search(r"offsets reset --to earliest", text):
             read = int(sink["counters"].get("read", 0)) - self.read_before
             if read < self.topic_records:
                 fail(f"control plane: 're-index everything' re-read {read} records, the topic holds "
                      f"{self.topic_records}")
+        if sink:
             count = len(ctx.index_ids())
             if count != self.count_before:
-                fail(f"control plane: the index count changed from {self.count_before} to {count} on re-indexing")
-        config = ctx.tweetctl("--json", "config", "get", "sink")
-        try:
-            values = {s["name"]: s["value"] for s in json.loads(config.stdout)["sink"]["settings"]}
-            if values.get("batch_max_records") != "5000" or values.get("linger") not in ("500ms", "0.5s"):
-                fail(f"control plane: config set not applied: batch_max_records={values.get('batch_max_records')} "
-                     f"linger={values.get('linger')}")
-        except (ValueError, KeyError) as e:
-            fail(f"control plane: config get sink: {e}: {config.stdout[:500]} {config.stderr[:500]}")
-        if "#kafka lang:en" not in out:
+                fail(f"control plane: the index count changed from {self.count_before} to {count}")
+        for target, pairs in re.findall(r"config set (source|sink)((?:\s+[a-z_]+=\S+)+)", text):
+            config = ctx.tweetctl("--json", "config", "get", target)
+            try:
+                values = {s["name"]: s["value"] for s in json.loads(config.stdout)[target]["settings"]}
+                for key, value in (p.split("=", 1) for p in pairs.split()):
+                    if values.get(key) != value:
+                        fail(f"control plane: config set {target} {key}={value} not applied: {values.get(key)!r}")
+            except (ValueError, KeyError) as e:
+                fail(f"control plane: config get {target}: {e}: {config.stdout[:500]} {config.stderr[:500]}")
+        if re.search(r"rules list", text) and "#kafka lang:en" not in out:
             fail("control plane: `rules list` does not show the stream source's rule '#kafka lang:en'")
-        if not re.search(r"\bSERVING\b", out):
-            fail("control plane: `health sink` did not print SERVING")
+        if re.search(r"(tweetctl|\$T)\s+health", text) and not re.search(r"\bSERVING\b", out):
+            fail("control plane: `health` did not print SERVING")
 
     def teardown(self, ctx):
         for name, (proc, logf) in self.procs.items():
@@ -729,6 +746,8 @@ def run_blocks(ctx, readmes):
                 log(f"   bound '{b.name}': {b.why}")
             hook = next((h for h in hooks if h.matches(block)), None)
             try:
+                if hook:
+                    hook.block_text = block.text
                 if hook and not hook.before(ctx):
                     fail(f"{block.where}: could not set up what the block needs")
                     continue
