@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds everything (binaries and tests) into build/ (or $BUILD_DIR).
-#   scripts/build.sh            RelWithDebInfo build
+# Configures and builds everything (the three binaries tweet-source, tweet-sink and tweetctl, and the
+# tests) into build/ (or $BUILD_DIR).
+#   scripts/build.sh            RelWithDebInfo build of everything
+#   scripts/build.sh TARGET...  only these ninja targets, e.g. `tweet-source tweet-sink tweetctl`
 #   SANITIZE=1 scripts/build.sh AddressSanitizer + UBSan build into build-asan/
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,4 +14,8 @@ if [[ "${SANITIZE:-0}" == 1 ]]; then
 fi
 cmake -S "$ROOT_DIR" -B "$BUILD_DIR" -G Ninja "${args[@]}" >/dev/null
 ninja -C "$BUILD_DIR" "$@"
-echo "build: binaries in $BUILD_DIR/source-connector/tweet-source and $BUILD_DIR/sink-connector/tweet-sink"
+binaries=()
+for b in source-connector/tweet-source sink-connector/tweet-sink tools/tweetctl/tweetctl; do
+  if (($# == 0)) || [[ " $* " == *" ${b##*/} "* ]]; then binaries+=("$BUILD_DIR/$b"); fi
+done
+((${#binaries[@]} == 0)) || echo "build: ${binaries[*]}"

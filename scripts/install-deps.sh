@@ -7,6 +7,10 @@
 #   install-deps.sh --runtime-only  the shared libraries the binaries link, nothing else (the images'
 #                                   runtime stage); tests/deploy checks this list against `ldd`
 #   --list (after a mode)           print that mode's packages, one a line, and install nothing
+# Quiet by default: one line per step (apt-get update, apt-get install); apt's and dpkg's output goes to
+# a log file, named (with its last lines) when a step fails. INSTALL_DEPS_VERBOSE=1 shows it all.
+# The log: $INSTALL_DEPS_LOG, else a new file in ${TMPDIR:-/tmp} (removed again when all went well).
+# Self-contained (no lib.sh): the Dockerfile copies this one file into the image.
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -54,7 +58,36 @@ fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+verbose="${INSTALL_DEPS_VERBOSE:-0}"
+log="${INSTALL_DEPS_LOG:-}"
+keep_log=1
+if [[ -z "$log" ]]; then log="$(mktemp "${TMPDIR:-/tmp}/tweetstream-install-deps.XXXXXX.log")"; keep_log=0; fi
+: >"$log"
+
+# step DESCRIPTION COMMAND...: one line for the step; its output to the log (and the terminal when
+# verbose); on failure the log's name and its last lines, and the step's exit code.
+step() {
+  local what="$1" rc=0 begin=$SECONDS
+  shift
+  printf 'install-deps: %s ... ' "$what"
+  echo "### $what: $*" >>"$log"
+  if [[ "$verbose" == 1 ]]; then
+    echo
+    "$@" 2>&1 | tee -a "$log" || rc=${PIPESTATUS[0]}
+  else
+    "$@" >>"$log" 2>&1 </dev/null || rc=$?
+  fi
+  if ((rc != 0)); then
+    echo "FAILED (exit $rc)"
+    echo "install-deps: the full log is $log; its last lines:" >&2
+    tail -n 25 "$log" | sed 's/^/  | /' >&2
+    exit "$rc"
+  fi
+  echo "done ($((SECONDS - begin)) s)"
+}
+
+echo "install-deps: ${#missing[@]} of ${#want[@]} packages to install: ${missing[*]}"
+step "apt-get update" $SUDO apt-get update
+step "apt-get install (${#missing[@]} package(s))" $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+if ((keep_log)); then echo "install-deps: log in $log"; else rm -f "$log"; fi
