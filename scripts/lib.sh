@@ -7,7 +7,9 @@ ES_DIST="${ES_DIST:-elasticsearch}"
 ES_VERSION="${ES_VERSION:-7.17.29}"
 ES_USER="${ES_USER:-tweetstream-es}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# The KRaft controller listens on the port after the broker, so a second broker on KAFKA_PORT=19092
+# (a clean-clone CI run beside a working one) takes 19093 and the two never collide.
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 ES_PORT="${ES_PORT:-9200}"
 # The search servers that scripts/test.sh also runs the end-to-end tests against, after the main run
 # against the default one above: DIST:VERSION:PORT, space-separated (empty: none).
