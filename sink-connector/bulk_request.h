@@ -41,10 +41,13 @@ struct SinkItem {
   int server_errors = 0;  // item-level 5xx answers so far (capped by max_item_retries)
 
   bool by_query() const { return is_delete && action.empty(); }
-  // Memory this item holds (the flow-control bound counts it until the item is done).
+  // Memory this item holds (the flow-control bound counts it until the item is done): what its
+  // strings have allocated, not only what they use, and its lines in the request body, a copy that
+  // exists while its bulk is sent (reserved from the start, so the bound holds when the body is made).
   int64_t bytes() const {
-    return static_cast<int64_t>((value ? value->size() : 0) + (key ? key->size() : 0) + action.size() +
-                                document.size() + id.size() + sizeof(SinkItem));
+    return static_cast<int64_t>((value ? value->capacity() : 0) + (key ? key->capacity() : 0) +
+                                action.capacity() + document.capacity() + id.capacity() + sizeof(SinkItem) +
+                                action.size() + document.size() + 2);
   }
   std::string where() const;
 };

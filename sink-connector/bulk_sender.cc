@@ -156,6 +156,7 @@ void BulkSender::SendBulk(Worker* worker, Items pending, std::vector<ItemOutcome
     }
     const auto started = Clock::now();
     auto results = worker->es->Bulk(body, pending.size());
+    std::string().swap(body);  // freed now, not after the answer has been gone through
     if (options_.bulk_seconds != nullptr) {
       options_.bulk_seconds->Observe(std::chrono::duration<double>(Clock::now() - started).count());
       options_.bulk_items->Observe(static_cast<double>(pending.size()));

@@ -41,6 +41,8 @@ ABSL_FLAG(std::string, template_name, "", "index template name (default tweetstr
 ABSL_FLAG(int, batch_max_records, 2000, "a bulk request closes at this many records");
 ABSL_FLAG(int64_t, batch_max_bytes, 5 * 1024 * 1024, "... or at this many bytes");
 ABSL_FLAG(absl::Duration, linger, absl::Seconds(1), "... or after waiting this long for records");
+ABSL_FLAG(bool, send_when_idle, true,
+          "... or at once when nothing more waits in the consumer and a bulk slot is free (false: wait for a bound)");
 ABSL_FLAG(int, max_in_flight, 2, "bulk requests sent concurrently");
 ABSL_FLAG(int64_t, max_pending_records, 0,
           "records in flight at which the partitions are paused (0 = 4 x batch-max-records)");
@@ -103,6 +105,7 @@ absl::StatusOr<tweetstream::sink::SinkConfig> ConfigFromFlags() {
   config.batch_max_records = absl::GetFlag(FLAGS_batch_max_records);
   config.batch_max_bytes = absl::GetFlag(FLAGS_batch_max_bytes);
   config.linger = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_linger));
+  config.send_when_idle = absl::GetFlag(FLAGS_send_when_idle);
   config.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   config.max_pending_records = absl::GetFlag(FLAGS_max_pending_records);
   config.max_pending_bytes = absl::GetFlag(FLAGS_max_pending_bytes);

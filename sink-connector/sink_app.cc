@@ -1,6 +1,7 @@
 #include "sink-connector/sink_app.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,6 +30,9 @@ struct SinkApp::State {
   std::set<common::TopicPartition> revoked;
   Clock::time_point last_activity = Clock::now();
   tweet::v1::TweetEnvelope envelope;  // scratch for Accept()
+  // Accept() renders here and copies the document out at its exact size: rendered in place, every
+  // held document would keep the whole room reserved for it (about twice its size for long posts).
+  std::string render_scratch;
   Clock::time_point last_commit = Clock::now();
   // The largest item seen (record value + rendered document), for the per-poll byte bound.
   int64_t largest_item_bytes = 0;
@@ -62,7 +66,8 @@ SinkApp::SinkApp(SinkConfig config, std::function<absl::StatusOr<std::unique_ptr
     state_->since_ingested = m->AddHistogram(
         "tweetstream_sink_latency_since_ingested_seconds",
         "End-to-end latency: from the source reading the tweet (ingestion.ingested_at) to its document being indexed.",
-        common::ExponentialBuckets(0.005, 2, 16));
+        // sqrt(2) apart, 5 ms to 164 s: fine enough to tell 200 from 250 ms (bench/latency_bench.sh).
+        common::ExponentialBuckets(0.005, std::sqrt(2.0), 31));
   }
 }
 
@@ -277,13 +282,18 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
       error_class = "InvalidKey";
       error = std::string(s.message());
     } else {
-      item->document.reserve(record.value->size() * 2 + 256);  // JSON is about 1.5-2x the Protobuf
-      if (absl::Status r = RenderDocument(envelope, &item->document, &stats); !r.ok()) {
+      std::string& scratch = state_->render_scratch;
+      scratch.clear();
+      scratch.reserve(record.value->size() * 2 + 256);  // JSON is about 1.5-2x the Protobuf
+      if (absl::Status r = RenderDocument(envelope, &scratch, &stats); !r.ok()) {
         counters.undecodable.fetch_add(1);
         error_class = "RenderError";
         error = std::string(r.message());
-        item->document.clear();
+      } else {
+        item->document.assign(scratch);  // exactly its size
       }
+      // One huge record must not pin its room for good: keep at most 1 MiB of scratch between records.
+      if (scratch.capacity() > (1u << 20)) std::string().swap(scratch);
     }
     if (error_class.empty()) {
       item->id = envelope.tweet().id();
@@ -391,7 +401,7 @@ void SinkApp::CommitDone(const std::vector<common::TopicPartition>* only) {
 
 void SinkApp::UpdateFlow() {
   const int64_t pending = state_->tracker.Pending();
-  const int64_t bytes = state_->tracker.PendingBytes();
+  const int64_t bytes = pending_bytes();
   const int64_t bound = config_.EffectiveMaxPending();
   const int64_t bytes_bound = config_.max_pending_bytes;
   // Two stages of backpressure. First the sink simply stops taking records from the consumer
@@ -475,7 +485,7 @@ absl::Status SinkApp::Run() {
     if (state_->largest_item_bytes == 0) {
       room = 1;  // nothing seen yet: one record tells the size
     } else {
-      const int64_t bytes_left = std::max<int64_t>(config_.max_pending_bytes - state_->tracker.PendingBytes(), 0);
+      const int64_t bytes_left = std::max<int64_t>(config_.max_pending_bytes - pending_bytes(), 0);
       room = std::min<size_t>(room, static_cast<size_t>(bytes_left / state_->largest_item_bytes));
     }
     if (throttled_ && !paused_) {
@@ -487,14 +497,23 @@ absl::Status SinkApp::Run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
-    auto records = consumer_->Poll(std::max<size_t>(room, 1), timeout);
+    const size_t asked = std::max<size_t>(room, 1);
+    auto records = consumer_->Poll(asked, timeout);
     if (!records.ok()) {
       result = records.status();
       break;
     }
     for (auto& record : *records) Accept(std::move(record));
     if (!records->empty()) state_->last_activity = Clock::now();
-    if (open_batch_ && Clock::now() - batch_opened_ >= config_.linger) CloseBatch();
+    if (open_batch_ && Clock::now() - batch_opened_ >= config_.linger) {
+      CloseBatch();
+    } else if (open_batch_ && config_.send_when_idle && records->size() < asked &&
+               sender_->InFlight() < config_.max_in_flight) {
+      // Send when idle: the poll came back short, so nothing more is waiting in the consumer, and a
+      // bulk slot is free: lingering would only add latency. While every slot is busy the batch grows
+      // up to its bounds (or --linger), which is what a backlog wants.
+      CloseBatch();
+    }
     Drain();
     if (Clock::now() - state_->last_commit >= std::chrono::milliseconds(500)) CommitDone();
     UpdateFlow();

@@ -73,7 +73,7 @@ class SinkApp {
   void OnAssign(const std::vector<common::TopicPartition>& partitions);
   void OnRevoke(const std::vector<common::TopicPartition>& partitions);
 
-  // The flow figures (records and bytes in flight); for tests and the status.
+  // The flow figures (records and bytes in flight, SinkItem::bytes()); for tests and the status.
   int64_t pending_records() const;
   int64_t pending_bytes() const;
 

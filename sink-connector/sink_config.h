@@ -35,6 +35,9 @@ struct SinkConfig {
   int batch_max_records = 2000;
   int64_t batch_max_bytes = 5 * 1024 * 1024;
   std::chrono::milliseconds linger{1000};
+  // Close the open batch as soon as the consumer has nothing more and a bulk slot is free (linger
+  // stays the upper bound); false: always wait for a bound or the linger.
+  bool send_when_idle = true;
   // Bulk requests in flight at once (one worker thread and HTTP connection each).
   int max_in_flight = 2;
   // Records in flight (consumed, not yet done) at which the partitions are paused. 0 = 4 batches.

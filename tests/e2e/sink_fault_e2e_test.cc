@@ -231,7 +231,8 @@ TEST_F(SinkFaultE2eTest, ATombstoneAfterAnIndexOfTheSameIdWinsInADatePatternInde
   Produce(FaultId(6), FaultTweet(6).SerializeAsString());  // indexed again after ...
   Produce(FaultId(6), std::nullopt);                        // ... and deleted last
   ASSERT_TRUE(producer_->Flush(std::chrono::seconds(30)).ok());
-  auto args = SinkArgs("pattern", es_url_, {"--exit-when-idle=5s", "--linger=2s"});
+  // One batch: the sink waits for the linger instead of sending what the first poll brought.
+  auto args = SinkArgs("pattern", es_url_, {"--exit-when-idle=5s", "--linger=2s", "--send-when-idle=false"});
   for (auto& a : args) {
     if (a == "--index=" + index_) a = "--index=" + index_ + "-%Y.%m";
   }
