@@ -28,7 +28,7 @@ import time
 import urllib.request
 
 from confluent_kafka import Consumer, KafkaException
-from kafka.admin import KafkaAdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic
 
 
 def log(msg):
@@ -151,8 +151,8 @@ def one_run(a, rate, mode, sfx):
     topic, index, group = f"bench-lat-{sfx}-{tag}", f"bench-lat-{sfx}-{tag}", f"bench-lat-{sfx}-{tag}"
     count = int(rate * a.seconds)
     logdir = a.workdir
-    admin = KafkaAdminClient(bootstrap_servers=a.bootstrap)
-    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+    admin = AdminClient({"bootstrap.servers": a.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result(30)
     sink_log = open(os.path.join(logdir, f"sink-{tag}.log"), "w+")
     sink = subprocess.Popen([a.sink, f"--topic={topic}", f"--group-id={group}", f"--index={index}",
                              f"--template-name={index}", f"--bootstrap-servers={a.bootstrap}", f"--es-url={a.es_url}",
@@ -165,7 +165,7 @@ def one_run(a, rate, mode, sfx):
         m = re.search(r"metrics on http://\S+ \(port (\d+)\)", sink_log.read())
         if m:
             port = int(m.group(1))
-        if port and http("HEAD", f"{a.es_url}/_template/{index}")[0] == 200:
+        if port and http("HEAD", f"{a.es_url}/_index_template/{index}")[0] == 200:
             break
         if sink.poll() is not None:
             raise RuntimeError(f"tweet-sink exited (log {sink_log.name})")
@@ -174,9 +174,12 @@ def one_run(a, rate, mode, sfx):
         raise RuntimeError(f"tweet-sink did not start (log {sink_log.name})")
     # The sink's group owns the partitions before the first tweet is made (a join takes seconds).
     for _ in range(600):
-        groups = admin.describe_consumer_groups([group])
-        if groups and groups[0].state == "Stable" and any(m.member_assignment for m in groups[0].members):
-            break
+        try:
+            g = admin.describe_consumer_groups([group])[group].result(10)
+            if sum(len(m.assignment.topic_partitions) for m in g.members) == 3:
+                break
+        except KafkaException:
+            pass  # not there yet
         time.sleep(0.1)
     else:
         raise RuntimeError(f"tweet-sink never joined its group (log {sink_log.name})")
@@ -211,12 +214,14 @@ def one_run(a, rate, mode, sfx):
     m = re.search(r"^tweetstream_sink_bulk_items_sum (\S+)$", metrics, re.M)
     items = float(m.group(1)) if m else 0
     lat = sorted(sampler.lat)
-    existing = set(admin.list_topics())
-    admin.delete_topics([t for t in (topic, topic + "-dlq") if t in existing])
-    admin.close()
+    existing = admin.list_topics(timeout=10).topics
+    doomed = [t for t in (topic, topic + "-dlq") if t in existing]
+    if doomed:
+        for f in admin.delete_topics(doomed).values():
+            f.result(30)
     if not a.keep:
         http("DELETE", f"{a.es_url}/{index}")
-        http("DELETE", f"{a.es_url}/_template/{index}")
+        http("DELETE", f"{a.es_url}/_index_template/{index}")
     return {
         "rate": rate, "mode": mode, "count": count, "indexed": n, "achieved": count / elapsed,
         "ack_p50": hist_quantile(ack_b, ack_n, 0.5), "ack_p99": hist_quantile(ack_b, ack_n, 0.99),
