@@ -14,7 +14,8 @@
 # Every command first makes sure of the engine:
 #   * Debian's docker.io and debootstrap are installed when missing (the same apt-get as install-deps.sh);
 #   * dockerd is started when none answers (data in /var/lib/docker, log $DOCKERD_LOG) and stopped again
-#     when the command ends; one that was already running is left alone;
+#     when the command ends (IMAGES_KEEP_ENGINE=1 leaves it running); one that was already running is
+#     left alone;
 #   * the base image debian:bookworm-slim is made when absent: `debootstrap --variant=minbase bookworm`
 #     imported with `docker import` (no registry needed).
 # The images are built with BuildKit (in dockerd; no `# syntax=` line, which would need a registry).
@@ -73,6 +74,7 @@ start_engine() {
 
 stop_engine() {
   [[ -n "$STARTED_DOCKERD" ]] || return 0
+  if [[ "${IMAGES_KEEP_ENGINE:-0}" == 1 ]]; then log "dockerd left running (pid $STARTED_DOCKERD)"; return 0; fi
   kill "$STARTED_DOCKERD" 2>/dev/null || true
   for ((i = 0; i < 60; i++)); do kill -0 "$STARTED_DOCKERD" 2>/dev/null || break; sleep 0.5; done
   kill -9 "$STARTED_DOCKERD" 2>/dev/null || true
@@ -110,7 +112,7 @@ docker_build() {
   DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -f "$ROOT_DIR/compose/Dockerfile" --target "$target" \
     -t "$tag" "$@" "$context" >"$RUN_DIR/build-${tag//[\/:]/-}.log" 2>&1 || {
       tail -n 40 "$RUN_DIR/build-${tag//[\/:]/-}.log" >&2
-      echo "images: building $tag failed; log $RUN_DIR/build-$target.log" >&2
+      echo "images: building $tag failed; log $RUN_DIR/build-${tag//[\/:]/-}.log" >&2
       return 1; }
   log "built $tag ($(elapsed "$begin"), $(image_size "$tag"))"
 }
