@@ -59,7 +59,8 @@ start_engine() {
   [[ $(id -u) -eq 0 ]] || { echo "images: dockerd must be started as root" >&2; return 1; }
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   local begin=$SECONDS
-  # containerd is started by dockerd itself; iptables stays off: containers use the host network only.
+  # containerd is started by dockerd itself. No bridge, no iptables: builds and containers use the host
+  # network only (docker build --network host, docker run --network host), so all traffic is on loopback.
   dockerd --iptables=false --ip-masq=false --bridge=none >"$DOCKERD_LOG" 2>&1 &
   STARTED_DOCKERD=$!
   for ((i = 0; i < 60; i++)); do
@@ -109,7 +110,7 @@ docker_build() {
   local target="$1" tag="$2" context="$3" begin=$SECONDS
   shift 3
   log "building $tag (--target $target $*)"
-  DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -f "$ROOT_DIR/compose/Dockerfile" --target "$target" \
+  DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain --network host -f "$ROOT_DIR/compose/Dockerfile" --target "$target" \
     -t "$tag" "$@" "$context" >"$RUN_DIR/build-${tag//[\/:]/-}.log" 2>&1 || {
       tail -n 40 "$RUN_DIR/build-${tag//[\/:]/-}.log" >&2
       echo "images: building $tag failed; log $RUN_DIR/build-${tag//[\/:]/-}.log" >&2
