@@ -100,7 +100,7 @@ class ContainerTest(unittest.TestCase):
     def run_args(self, service, env):
         """docker run arguments: host network, read-only root filesystem, the environment by name only
         (values through docker's own environment, so a secret is never on a command line)."""
-        name = f"{service}-{self.topic}"
+        name = f"{service}-{self.topic}-{len(self.containers)}"
         self.containers.append(name)
         args = ["--name", name, "--network", "host", "--read-only", "--stop-timeout", str(STOP_TIMEOUT)]
         for key in env:
@@ -214,7 +214,8 @@ class ContainerTest(unittest.TestCase):
         self.assertEqual(code, 0, source_log)
         self.assertIn("TWEET_SOURCE_MODE=search", source_log)
         expected = dc.sample_tweets(("search-page-1.json", "search-page-2.json", "search-page-3.json"))
-        self.assertIn(f"delivered {len(expected)}, failed 0;", source_log)
+        self.assertIn(f"read {len(expected)} tweets;", source_log)
+        self.assertIn(", failed 0;", source_log)
 
         code, sink_log = self.run_to_end("tweet-sink", self.sink_env({"TWEET_SINK_EXIT_WHEN_IDLE": "5s"}))
         self.assertEqual(code, 0, sink_log)
