@@ -24,7 +24,9 @@ install_kafka() {
   if [[ -f "$dir/.complete" ]]; then echo "install: Kafka $KAFKA_VERSION already in $dir"; return; fi
   command -v mvn >/dev/null || { echo "install: Maven (mvn) is needed to fetch Kafka" >&2; exit 1; }
   rm -rf "$dir"; mkdir -p "$dir"
-  sed "s/@KAFKA_VERSION@/$KAFKA_VERSION/" "$here/kafka-pom.xml" > "$dir/pom.xml"
+  local pom="$here/kafka-pom.xml"
+  if [[ "${KAFKA_VERSION%%.*}" -ge 4 ]]; then pom="$here/kafka4-pom.xml"; fi   # log4j 2 (KIP-653)
+  sed "s/@KAFKA_VERSION@/$KAFKA_VERSION/" "$pom" > "$dir/pom.xml"
   echo "install: resolving Kafka $KAFKA_VERSION from Maven Central"
   (cd "$dir" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$dir/libs" -DincludeScope=runtime)
   touch "$dir/.complete"

@@ -14,6 +14,9 @@ ES_PORT="${ES_PORT:-9200}"
 # The search servers that scripts/test.sh also runs the end-to-end tests against, after the main run
 # against the default one above: DIST:VERSION:PORT, space-separated (empty: none).
 EXTRA_SEARCH_SERVERS="${EXTRA_SEARCH_SERVERS-elasticsearch:8.19.21:9201 opensearch:3.6.0:9202}"
+# The brokers that scripts/extra-kafka.sh (run by scripts/test.sh) also runs the e2e and kafka tests
+# against, beside the default one: VERSION:PORT, space-separated (empty: none).
+EXTRA_KAFKA_BROKERS="${EXTRA_KAFKA_BROKERS-4.4.0:9094}"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 ES_URL="http://127.0.0.1:$ES_PORT"
 # Each search server keeps its data and logs in a folder of its own, so that several run side by side.

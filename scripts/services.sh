@@ -8,7 +8,8 @@
 #   scripts/services.sh status [kafka|es|extra|search|all]  exit 0 only when every named service is healthy
 #   scripts/services.sh reset  [kafka|es|extra|search|all]  stop and delete data and logs
 #
-#   kafka   the broker (KAFKA_VERSION, KAFKA_PORT)
+#   kafka   the broker (KAFKA_VERSION, KAFKA_PORT; 3.x or 4.x); data and logs in $RUN_DIR/kafka for the
+#           default 3.9.2 on 9092, in $RUN_DIR/kafka-VERSION-PORT for any other
 #   es      the search server chosen by ES_DIST, ES_VERSION, ES_PORT (default: elasticsearch 7.17.29 on 9200)
 #   extra   every server of EXTRA_SEARCH_SERVERS (lib.sh; DIST:VERSION:PORT ...), started one at a time
 #   search  start: es, then extra.  stop, status, reset: es and every search server under $RUN_DIR
@@ -16,13 +17,16 @@
 #   all     start: kafka + es (the default).  stop, status, reset: kafka + search
 # A search server is known by DIST and VERSION: stop/status find a running one's port themselves.
 #
-# Logs: $RUN_DIR/kafka/kafka.log and $RUN_DIR/es-DIST-VERSION/logs/ (printed when something fails).
+# Logs: $RUN_DIR/kafka/kafka.log (or kafka-VERSION-PORT/) and $RUN_DIR/es-DIST-VERSION/logs/ (printed when something fails).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+# The default broker (3.9.2 on 9092) keeps its data and logs in $RUN_DIR/kafka; any other version or port in
+# a folder of its own, so that a Kafka 4.x broker (scripts/kafka4.sh) runs beside it.
 KAFKA_RUN="$RUN_DIR/kafka"
+if [[ "$KAFKA_VERSION" != 3.9.2 || "$KAFKA_PORT" != 9092 ]]; then KAFKA_RUN="$RUN_DIR/kafka-$KAFKA_VERSION-$KAFKA_PORT"; fi
 WAIT_SECONDS="${WAIT_SECONDS:-120}"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -67,7 +71,18 @@ log4j.appender.file.File=$KAFKA_RUN/kafka.log
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 PROPS
-  local java_opts=(-Xms512m -Xmx1g -cp "$KAFKA_HOME/libs/*" "-Dlog4j.configuration=file:$KAFKA_RUN/log4j.properties")
+  # Kafka 4 logs through log4j 2 (KIP-653): the same file, the same layout.
+  cat > "$KAFKA_RUN/log4j2.properties" <<PROPS
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=$KAFKA_RUN/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+PROPS
+  local java_opts=(-Xms512m -Xmx1g -cp "$KAFKA_HOME/libs/*" "-Dlog4j.configuration=file:$KAFKA_RUN/log4j.properties"
+                   "-Dlog4j2.configurationFile=$KAFKA_RUN/log4j2.properties")
   if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
     local cluster_id
     cluster_id=$(java "${java_opts[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)

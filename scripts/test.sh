@@ -8,6 +8,8 @@
 #   scripts/test.sh -L unit         only one label (unit | integration | e2e); any ctest argument works.
 #                                   With arguments the extra servers are skipped, unless EXTRA_E2E=1.
 #   EXTRA_E2E=0 scripts/test.sh     skip the extra servers (EXTRA_SEARCH_SERVERS="" does the same)
+# Without arguments it also builds and runs the container images (scripts/images.sh ci; IMAGES=0 skips)
+# and runs the e2e and kafka tests against Kafka 4.x (scripts/extra-kafka.sh; EXTRA_KAFKA_BROKERS="" skips).
 # Exits non-zero when any run fails. The recorded X API fixtures are read from
 # ../shared/fixtures/x-api-v2 (or $TWEETSTREAM_FIXTURES).
 set -euo pipefail
@@ -27,6 +29,11 @@ cd "$BUILD_DIR"
 rc=0
 ctest --output-on-failure --timeout 900 "$@" || rc=1
 [[ "$extra_e2e" == 1 ]] || exit $rc
+
+# --- The images built by a real engine and run (issue 13; IMAGES=0 skips), then the e2e and kafka
+# tests against each broker of EXTRA_KAFKA_BROKERS (Kafka 4.x): scripts of their own.
+if [[ "${IMAGES:-1}" == 1 ]]; then bash "$here/images.sh" ci || rc=1; fi
+bash "$here/extra-kafka.sh" || rc=1
 
 # --- The e2e tests against each extra search server, one at a time (2 cores: never two starting). --
 # search_server SPEC start|stop|status: services.sh for the one search server SPEC (DIST:VERSION:PORT).
