@@ -73,7 +73,7 @@ std::string ToJson(const rapidjson::Value& v) {
 }
 
 std::string Sent() {
-  return common::NowRfc3339Millis();
+  return tweetstream::common::NowRfc3339Millis();
 }
 
 // The search pages, in order, with the newest id of the first (the newest tweet of all of them).
