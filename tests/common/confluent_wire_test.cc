@@ -62,7 +62,10 @@ TEST(ConfluentWireTest, APlainProtobufValueNeverLooksFramedAndBadFramesSayWhy) {
               HasSubstr("truncated message-index array"));
   EXPECT_THAT(std::string(common::UnframeConfluentProtobuf(Bytes({0, 0, 0, 0, 1, 1})).status().message()),
               HasSubstr("message-index array of -1 entries"));
+  // Two indexes announced, one byte left; two announced, both cut mid-varint.
   EXPECT_THAT(std::string(common::UnframeConfluentProtobuf(Bytes({0, 0, 0, 0, 1, 4, 2})).status().message()),
+              HasSubstr("message-index array of 2 entries"));
+  EXPECT_THAT(std::string(common::UnframeConfluentProtobuf(Bytes({0, 0, 0, 0, 1, 4, 0x80, 0x80})).status().message()),
               HasSubstr("truncated message-index array"));
   EXPECT_TRUE(absl::IsInvalidArgument(common::UnframeConfluentProtobuf("\x0a\x01").status()));
 }
