@@ -281,7 +281,9 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
       rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         TS_LOG(INFO) << "created topic " << topic << " (" << partitions << " partitions, replication "
-                     << replication_factor << ")";
+                     << (replication_factor < 0 ? std::string("the broker's default")
+                                                : std::to_string(replication_factor))
+                     << ")";
       } else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         status = absl::InvalidArgumentError(
             absl::StrCat("creating topic ", topic, ": ", rd_kafka_topic_result_error_string(results[i])));

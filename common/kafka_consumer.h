@@ -79,7 +79,8 @@ struct KafkaConsumerOptions {
 
 absl::StatusOr<std::unique_ptr<Consumer>> CreateKafkaConsumer(const KafkaConsumerOptions& options);
 
-// Creates `topic` if it does not exist (partitions, replication factor). OK when it already exists.
+// Creates `topic` if it does not exist (partitions, replication factor; -1 = the broker's
+// default.replication.factor, Kafka >= 2.4). OK when it already exists.
 // UNAVAILABLE naming the address when no broker answered within `timeout`.
 absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string& topic, int partitions,
                          int replication_factor, std::chrono::milliseconds timeout,

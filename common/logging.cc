@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::common {
 namespace {
@@ -51,7 +52,7 @@ bool ParseLogLevel(std::string_view text, LogLevel* level) {
 LogLine::LogLine(LogLevel level, const char* file, int line) : level_(level) {
   std::string_view path(file);
   if (auto slash = path.rfind('/'); slash != std::string_view::npos) path.remove_prefix(slash + 1);
-  stream_ << absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()) << ' '
+  stream_ << common::NowRfc3339Millis() << ' '
           << LevelName(level_) << ' ' << path << ':' << line << "] ";
 }
 

@@ -6,13 +6,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::sink {
 namespace {
 
 constexpr char kFaultKey[] = "dead-letter";
 
-std::string Rfc3339Now() { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()); }
 
 }  // namespace
 
@@ -57,7 +57,7 @@ void DeadLetterQueue::Produce(std::shared_ptr<Letter> letter) {
       {"dlq.original.offset", std::to_string(item.offset)},
       {"dlq.error.class", letter->error_class},
       {"dlq.error.message", letter->message},
-      {"dlq.time", Rfc3339Now()},
+      {"dlq.time", common::NowRfc3339Millis()},
       {"dlq.connector", options_.connector},
   };
   ++in_producer_;

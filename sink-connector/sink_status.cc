@@ -8,13 +8,13 @@
 
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 #include "common/secrets.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace tweetstream::sink {
 namespace {
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
 
 void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -112,10 +112,10 @@ std::string SinkStatus::ToJson(const std::string& connector_name) const {
   w.StartObject();
   w.Key("connector"); Str(w, connector_name);
   w.Key("state"); w.String(SinkStateName(state_));
-  w.Key("since"); Str(w, Rfc3339(since_));
+  w.Key("since"); Str(w, common::Rfc3339Millis(since_));
   w.Key("cause"); Str(w, cause_);
   w.Key("uptime_seconds"); w.Int64(absl::ToInt64Seconds(now - started_));
-  w.Key("updated_at"); Str(w, Rfc3339(now));
+  w.Key("updated_at"); Str(w, common::Rfc3339Millis(now));
   w.Key("counters");
   w.StartObject();
   auto counter = [&w](const char* name, const std::atomic<int64_t>& v) { w.Key(name); w.Int64(v.load()); };
@@ -137,7 +137,7 @@ std::string SinkStatus::ToJson(const std::string& connector_name) const {
   w.StartArray();
   for (const auto& [time, message] : errors_) {
     w.StartObject();
-    w.Key("time"); Str(w, Rfc3339(time));
+    w.Key("time"); Str(w, common::Rfc3339Millis(time));
     w.Key("message"); Str(w, message);
     w.EndObject();
   }

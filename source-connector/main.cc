@@ -77,7 +77,9 @@ ABSL_FLAG(std::string, name, "tweet-source", "connector instance name (stamped i
 ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka bootstrap servers");
 ABSL_FLAG(std::string, topic, "twitter-stream", "Kafka topic to produce to");
 ABSL_FLAG(int, partitions, 3, "partitions of the topic when it has to be created");
-ABSL_FLAG(int, replication_factor, 1, "replication factor of the topic when it has to be created");
+ABSL_FLAG(int, replication_factor, -1,
+          "replication factor of the topic (and the cursor topic) when it has to be created; -1 = the broker's "
+          "default.replication.factor");
 ABSL_FLAG(absl::Duration, kafka_timeout, absl::Seconds(30),
           "how long to wait for the broker at start and for outstanding deliveries at the end");
 ABSL_FLAG(std::string, compression, "zstd", "producer compression: zstd, lz4, snappy, gzip, none");

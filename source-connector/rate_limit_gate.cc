@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::source {
 
@@ -35,14 +36,14 @@ void RateLimitGate::Update(const RateLimit& limit, int http_status) {
       next_allowed_ = now + backoff_;
     }
     TS_LOG(WARNING) << "rate limited (429): next request at "
-                    << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", next_allowed_, absl::UTCTimeZone());
+                    << common::Rfc3339Seconds(next_allowed_);
     return;
   }
   if (http_status >= 200 && http_status < 300) backoff_ = absl::ZeroDuration();
   if (limit.remaining && *limit.remaining <= 0 && reset && *reset > now) {
     next_allowed_ = *reset;
     TS_LOG(INFO) << "rate-limit window used up; next request at "
-                 << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", next_allowed_, absl::UTCTimeZone());
+                 << common::Rfc3339Seconds(next_allowed_);
   } else {
     next_allowed_ = absl::InfinitePast();
   }

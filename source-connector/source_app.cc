@@ -13,6 +13,7 @@
 #include "common/confluent_wire.h"
 #include "common/kafka_consumer.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "source-connector/replay_reader.h"
 #include "source-connector/schema_registry.h"
@@ -70,7 +71,9 @@ absl::Status SourceConfig::Validate() const {
   if (topic.empty()) return absl::InvalidArgumentError("topic: must not be empty");
   if (partitions < 1) return absl::InvalidArgumentError("partitions: must be >= 1");
   if (rate < 0) return absl::InvalidArgumentError("rate: must be >= 0");
-  if (replication_factor < 1) return absl::InvalidArgumentError("replication-factor: must be >= 1");
+  if (replication_factor < 1 && replication_factor != -1) {
+    return absl::InvalidArgumentError("replication-factor: must be >= 1, or -1 for the broker's default.replication.factor");
+  }
   if (value_format == "confluent-protobuf") {
     if (schema_registry_url.empty() && value_schema_id <= 0) {
       return absl::InvalidArgumentError(
@@ -466,8 +469,6 @@ constexpr absl::Duration kIndexLag = absl::Seconds(60);
 // 1 s, 2 s, 4 s apart, before the poll ends there.
 constexpr int kBadPageAttempts = 4;
 
-std::string Rfc3339Seconds(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
-std::string Stamp() { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()); }
 
 std::optional<absl::Time> SnowflakeTime(const std::string& id) {
   uint64_t n = 0;
@@ -517,7 +518,7 @@ struct SourceApp::SearchRange {
     if (since_id.empty()) c.start_time = start_time;
     c.until_id = until;
     c.head_id = head;
-    c.updated_at = Stamp();
+    c.updated_at = common::NowRfc3339Millis();
     return c;
   }
   SearchRequest Request(const SourceConfig& config) const {
@@ -534,7 +535,7 @@ struct SourceApp::SearchRange {
     // tweet: the tweets of that second that were read already come again (duplicates, no gap).
     request.start_time = start_time;
     if (resumed()) {
-      if (auto t = SnowflakeTime(until_id)) request.end_time = Rfc3339Seconds(absl::FromUnixSeconds(absl::ToUnixSeconds(*t) + 1));
+      if (auto t = SnowflakeTime(until_id)) request.end_time = common::Rfc3339Seconds(absl::FromUnixSeconds(absl::ToUnixSeconds(*t) + 1));
     } else {
       request.end_time = end_time;
     }
@@ -609,12 +610,12 @@ bool SourceApp::MoveIntoWindow(SearchRange* range, const std::vector<std::string
     *range = SearchRange{range->head_id, "", "", "", ""};
   } else {
     range->since_id.clear();
-    range->start_time = Rfc3339Seconds(edge);
-    if (!range->resumed()) range->end_time = Rfc3339Seconds(now - kIndexLag);
+    range->start_time = common::Rfc3339Seconds(edge);
+    if (!range->resumed()) range->end_time = common::Rfc3339Seconds(now - kIndexLag);
   }
   const std::string gap =
-      absl::StrCat("recent search: the tweets from ", from ? Rfc3339Seconds(*from) : "an unknown time", " to ",
-                   Rfc3339Seconds(to), " are older than X's 7-day window and cannot be read (a gap)");
+      absl::StrCat("recent search: the tweets from ", from ? common::Rfc3339Seconds(*from) : "an unknown time", " to ",
+                   common::Rfc3339Seconds(to), " are older than X's 7-day window and cannot be read (a gap)");
   ++summary->window_gaps;
   if (from.has_value() && to > *from) summary->window_gap_seconds += absl::ToInt64Seconds(to - *from);
   status_.SetGap(gap);
@@ -639,14 +640,14 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
     // not what a new source should read by surprise).
     range.start_time = !config_.start_time.empty()
                            ? config_.start_time
-                           : Rfc3339Seconds(clock_->Now() - absl::FromChrono(config_.initial_lookback));
+                           : common::Rfc3339Seconds(clock_->Now() - absl::FromChrono(config_.initial_lookback));
   }
   if (range.since_id.empty() && !range.resumed()) {
     const absl::Time end = clock_->Now() - kIndexLag;
     if (auto start = ParseRfc3339(range.start_time); start.has_value() && *start >= end) {
       return absl::OkStatus();  // nothing X can show yet
     }
-    range.end_time = Rfc3339Seconds(end);
+    range.end_time = common::Rfc3339Seconds(end);
   }
   SearchRequest request = range.Request(config_);
   const int64_t failed_before = producer_->Counters().failed;
@@ -753,7 +754,7 @@ absl::Status SourceApp::Poll(XApiClient* client, RateLimitGate* gate, SourceSumm
   // The whole range is read: the floor moves to the newest tweet of the poll (that of the first page,
   // or the head of the poll it resumed), or to the end of an empty poll from a time.
   Cursor next;
-  next.updated_at = Stamp();
+  next.updated_at = common::NowRfc3339Millis();
   if (!newest_of_poll.empty()) {
     next.newest_id = newest_of_poll;
   } else if (!range.since_id.empty()) {
@@ -879,7 +880,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
       if (gap.to > gap.from && gap.from != absl::InfinitePast()) counters.gap_seconds += absl::ToInt64Seconds(gap.to - gap.from);
       const std::string text = absl::StrCat(
           "filtered stream: the tweets matched by ", gap.rule, " from ",
-          gap.from == absl::InfinitePast() ? "an unknown time" : Rfc3339Seconds(gap.from), " to ", Rfc3339Seconds(gap.to),
+          gap.from == absl::InfinitePast() ? "an unknown time" : common::Rfc3339Seconds(gap.from), " to ", common::Rfc3339Seconds(gap.to),
           " were not recovered (a gap): ", gap.why);
       status_.SetGap(text);
       status_.RecordError(text);
@@ -895,9 +896,9 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
     last_write = clock_->Now();
     Cursor cursor;
     cursor.newest_id = p.newest_id;
-    cursor.updated_at = Stamp();
+    cursor.updated_at = common::NowRfc3339Millis();
     if (p.read_at != absl::InfinitePast()) {
-      cursor.stream_time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", p.read_at, absl::UTCTimeZone());
+      cursor.stream_time = common::Rfc3339Millis(p.read_at);
     }
     // Save() flushes the producer: every record of the run, this thread only (never the socket's).
     if (absl::Status s = cursors_->Save(key, cursor); !s.ok()) {

@@ -87,7 +87,7 @@ struct SourceConfig {
   std::string topic = "twitter-stream";
   // Used only when the topic does not exist yet.
   int partitions = 3;
-  int replication_factor = 1;
+  int replication_factor = -1;  // -1: the broker's default.replication.factor
   // Bounded wait for the broker at start, and for outstanding deliveries at the end.
   std::chrono::milliseconds kafka_timeout{30000};
   common::KafkaProducerOptions producer;

@@ -7,6 +7,7 @@
 #include "common/kafka_consumer.h"
 #include "common/kafka_producer.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 #include "source-connector/cursor_store.h"
 #include "source-connector/stream_rules.h"
 
@@ -171,7 +172,7 @@ grpc::Status SourceControlService::ResetCursor(grpc::ServerContext* context, con
   common::ProducerRecord record;
   record.topic = config->cursor_topic;
   record.key = key;
-  if (!id.empty()) record.value = CursorToJson(Cursor{id, absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone())});
+  if (!id.empty()) record.value = CursorToJson(Cursor{id, common::Rfc3339Seconds(absl::Now())});
   // else: a tombstone, the cursor is forgotten.
   if (absl::Status s = (*producer)->Produce(std::move(record)); !s.ok()) return control::ToGrpc(s);
   if (absl::Status s = (*producer)->Flush(kAdminTimeout); !s.ok()) return control::ToGrpc(s);

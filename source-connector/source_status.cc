@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 #include "common/secrets.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace tweetstream::source {
 namespace {
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()); }
 
 void Str(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -123,9 +123,9 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.StartObject();
   w.Key("connector"); Str(w, connector_name);
   w.Key("state"); Str(w, state_);
-  w.Key("since"); Str(w, Rfc3339(since_));
+  w.Key("since"); Str(w, common::Rfc3339Millis(since_));
   w.Key("cause"); Str(w, cause_);
-  w.Key("updated_at"); Str(w, Rfc3339(absl::Now()));
+  w.Key("updated_at"); Str(w, common::Rfc3339Millis(absl::Now()));
   static const char* kNames[8] = {"read", "produced", "delivered", "delivery_failed", "skipped", "api_problems", "requests", "polls"};
   w.Key("counters");
   w.StartObject();
@@ -144,7 +144,7 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.StartObject();
   w.Key("limit"); w.Int64(rl_limit_);
   w.Key("remaining"); w.Int64(rl_remaining_);
-  w.Key("reset"); Str(w, rl_reset_ >= 0 ? Rfc3339(absl::FromUnixSeconds(rl_reset_)) : "");
+  w.Key("reset"); Str(w, rl_reset_ >= 0 ? common::Rfc3339Millis(absl::FromUnixSeconds(rl_reset_)) : "");
   w.EndObject();
   w.Key("gap"); Str(w, gap_);
   w.Key("rules");
@@ -186,7 +186,7 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.StartArray();
   for (const auto& [time, message] : errors_) {
     w.StartObject();
-    w.Key("time"); Str(w, Rfc3339(time));
+    w.Key("time"); Str(w, common::Rfc3339Millis(time));
     w.Key("message"); Str(w, message);
     w.EndObject();
   }

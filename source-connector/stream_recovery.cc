@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::source {
 namespace {
@@ -34,7 +35,6 @@ constexpr const char* kStreamOnlyOperators[] = {
     "following_count:", "friends_count:", "tweets_count:",  "statuses_count:", "listed_count:",
     "url_title:",      "url_description:", "embedding:"};
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 std::optional<absl::Time> IdTime(const std::string& id) {
   uint64_t n = 0;
@@ -103,13 +103,13 @@ void StreamRecovery::Start(const std::vector<RecoveryRule>& rules, const std::st
   if (from_ < edge) {
     gaps->push_back(Gap{"all rules", from_, std::min(edge, to_),
                         "older than X's 7-day recent-search window: recent search cannot read it"});
-    base.start_time = Rfc3339(edge);
+    base.start_time = common::Rfc3339Seconds(edge);
   } else if (!floor_id.empty() && id_time.has_value() && *id_time >= edge) {
     base.since_id = floor_id;  // exact: everything newer than the position
   } else {
     // No usable id (nothing read yet, or its tweet is older than the window while the stream was up
     // later): from the time, a little earlier (duplicates, no gap).
-    base.start_time = Rfc3339(std::max(edge, from_ - absl::Seconds(10)));
+    base.start_time = common::Rfc3339Seconds(std::max(edge, from_ - absl::Seconds(10)));
   }
   if (edge < to_ && rules.empty()) {
     gaps->push_back(Gap{"all rules", std::max(from_, edge), to_,
@@ -145,8 +145,8 @@ absl::Time StreamRecovery::NextStepAt() const {
 std::string StreamRecovery::Describe() const {
   std::string floor = !rules_.empty() && !rules_[0].request.since_id.empty()
                           ? absl::StrCat("the tweets after ", rules_[0].request.since_id)
-                          : absl::StrCat("the tweets from ", from_ == absl::InfinitePast() ? "?" : Rfc3339(from_));
-  return absl::StrCat(floor, " to ", Rfc3339(to_), " (", rules_.size(), " rule(s)",
+                          : absl::StrCat("the tweets from ", from_ == absl::InfinitePast() ? "?" : common::Rfc3339Seconds(from_));
+  return absl::StrCat(floor, " to ", common::Rfc3339Seconds(to_), " (", rules_.size(), " rule(s)",
                       current_ < rules_.size() ? absl::StrCat(", now ", RuleName(rules_[current_].rule)) : "", ")");
 }
 
@@ -224,7 +224,7 @@ absl::Status StreamRecovery::Step(const PageSink& sink, std::vector<Gap>* gaps, 
       gaps->push_back(Gap{RuleName(rs.rule), from_, edge, absl::StrCat("older than X's 7-day window (", error.message(), ")")});
       rs.request.since_id.clear();
       rs.request.next_token.clear();
-      rs.request.start_time = Rfc3339(edge);
+      rs.request.start_time = common::Rfc3339Seconds(edge);
       due_ = now;
     } else {
       // 400 (the rule is no valid search query), 401, 403, the usage cap: asking again cannot help.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/rfc3339.h"
 #include "source-connector/x_json_mapper.h"
 
 namespace tweetstream::source {
@@ -305,7 +306,7 @@ absl::Status XStream::Run(const MessageCallback& on_message, const std::atomic<b
       });
       if (gap) {
         TS_LOG(INFO) << "filtered stream: reconnected (connection " << attempt.number << "); X redelivers nothing "
-                     << "posted since " << absl::FormatTime(disconnected_at)
+                     << "posted since " << common::Rfc3339Millis(disconnected_at)
                      << " (backfill_minutes is 0): the caller recovers that window";
       } else {
         TS_LOG(INFO) << "filtered stream: connected (connection " << attempt.number << ")";

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "common/kafka_consumer.h"
 #include "common/kafka_producer.h"
+#include "common/rfc3339.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/subprocess.h"
@@ -142,7 +143,7 @@ TEST_F(SinkE2eTest, ExactSetFieldByFieldAndReconsumingChangesNothing) {
     EXPECT_EQ(doc["public_metrics"]["like_count"].GetInt64(), i % 1000);
     EXPECT_EQ(std::string(doc["entities"]["hashtags"][0]["tag"].GetString()), "Kafka");
     EXPECT_EQ(std::string(doc["created_at"].GetString()),
-              absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixSeconds(1700000000 + i), absl::UTCTimeZone()));
+              common::Rfc3339Millis(absl::FromUnixSeconds(1700000000 + i)));
   }
   // A new group re-reads everything from the earliest offset: nothing changes.
   ProcessResult again = RunProcess(SinkArgs("exact-b", {"--exit-when-idle=6s"}), {}, std::chrono::minutes(3));

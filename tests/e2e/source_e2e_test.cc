@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/kafka_consumer.h"
+#include "common/rfc3339.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/subprocess.h"
@@ -180,7 +181,7 @@ TEST_F(SourceE2eTest, KilledAtRandomMomentsOfAMultiPagePollAndRestartedEveryTwee
     tweet.created_at = t;
     tweet.author_id = "42";
     tweet.json = absl::StrCat(R"({"id":")", tweet.id, R"(","text":"tweet )", i, R"( \ud83d\ude80","author_id":"42","created_at":")",
-                              absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()), R"("})");
+                              common::Rfc3339Millis(t), R"("})");
     all.insert(tweet.id);
     index.Add(std::move(tweet));
   }

@@ -9,13 +9,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::testing {
 namespace {
 
 constexpr int64_t kTwitterEpochMs = 1288834974657;
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 uint64_t IdNumber(const std::string& id) {
   uint64_t n = 0;
@@ -155,7 +155,7 @@ ScriptedResponse FakeSearchIndex::Compute(const RecordedRequest& request) {
     const std::string id = request.Param(name);
     if (!id.empty() && SnowflakeTime(id) < oldest) {
       return InvalidRequest(name, id, absl::StrCat("Invalid '", name, "':'", id, "'. '", name,
-                                                   "' must be a tweet id created after ", Rfc3339(oldest), "."));
+                                                   "' must be a tweet id created after ", common::Rfc3339Seconds(oldest), "."));
     }
   }
   absl::Time start = oldest, end = now - absl::Seconds(30);
@@ -169,7 +169,7 @@ ScriptedResponse FakeSearchIndex::Compute(const RecordedRequest& request) {
     }
     if (t < oldest) {
       return InvalidRequest(name, text, absl::StrCat("Invalid '", name, "':'", text, "'. '", name,
-                                                     "' must be on or after ", Rfc3339(oldest)));
+                                                     "' must be on or after ", common::Rfc3339Seconds(oldest)));
     }
     *target = t;
   }

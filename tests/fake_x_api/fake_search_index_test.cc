@@ -1,5 +1,6 @@
 // The fake recent-search index answers like X: paging, bounds, the 7-day window and its 400s.
 
+#include "common/rfc3339.h"
 #include "tests/fake_x_api/fake_search_index.h"
 
 #include <rapidjson/document.h>
@@ -17,7 +18,6 @@ namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1795176000);  // 2026-11-20T12:00:00Z
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 RecordedRequest Search(std::vector<std::pair<std::string, std::string>> params) {
   RecordedRequest r;
@@ -70,8 +70,8 @@ TEST_F(FakeSearchIndexTest, PagesNewestFirstWithNextTokenAndTheBounds) {
   EXPECT_EQ(Ids(index_.Answer(Search({{"max_results", "100"}, {"since_id", ids_[5]}, {"until_id", ids_[1]}}))),
             std::vector<std::string>(ids_.begin() + 2, ids_.begin() + 5));
   // start_time inclusive, end_time exclusive.
-  EXPECT_EQ(Ids(index_.Answer(Search({{"max_results", "100"}, {"start_time", Rfc3339(kNow - absl::Minutes(5))},
-                                      {"end_time", Rfc3339(kNow - absl::Minutes(2))}}))),
+  EXPECT_EQ(Ids(index_.Answer(Search({{"max_results", "100"}, {"start_time", common::Rfc3339Seconds(kNow - absl::Minutes(5))},
+                                      {"end_time", common::Rfc3339Seconds(kNow - absl::Minutes(2))}}))),
             std::vector<std::string>(ids_.begin() + 2, ids_.begin() + 5));
   // An empty result is exactly what X sends.
   EXPECT_EQ(index_.Answer(Search({{"since_id", ids_[0]}})).body, R"({"meta":{"result_count":0}})");
@@ -83,13 +83,13 @@ TEST_F(FakeSearchIndexTest, BoundsOlderThanTheWindowAndMixedBoundsAreRefusedLike
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, ::testing::HasSubstr(R"("parameters":{"since_id":[")" + old_id));
   EXPECT_THAT(r.body, ::testing::HasSubstr("/2/problems/invalid-request"));
-  r = index_.Answer(Search({{"start_time", Rfc3339(kNow - absl::Hours(24 * 8))}}));
+  r = index_.Answer(Search({{"start_time", common::Rfc3339Seconds(kNow - absl::Hours(24 * 8))}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, ::testing::HasSubstr("must be on or after"));
-  r = index_.Answer(Search({{"until_id", ids_[0]}, {"start_time", Rfc3339(kNow - absl::Hours(1))}}));
+  r = index_.Answer(Search({{"until_id", ids_[0]}, {"start_time", common::Rfc3339Seconds(kNow - absl::Hours(1))}}));
   EXPECT_EQ(r.status, 400);
   EXPECT_THAT(r.body, ::testing::HasSubstr("in conjunction with"));
-  EXPECT_EQ(index_.Answer(Search({{"start_time", Rfc3339(kNow - absl::Hours(24 * 7) + absl::Minutes(1))}})).status, 200);
+  EXPECT_EQ(index_.Answer(Search({{"start_time", common::Rfc3339Seconds(kNow - absl::Hours(24 * 7) + absl::Minutes(1))}})).status, 200);
 }
 
 TEST_F(FakeSearchIndexTest, AHookReplacesAnswersAndOnlyRealPagesCountAsServed) {

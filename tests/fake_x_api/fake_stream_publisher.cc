@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/rfc3339.h"
 
 namespace tweetstream::testing {
 namespace {
@@ -39,7 +40,7 @@ std::string FakeStreamPublisher::Publish(absl::Time t, const std::string& text, 
   tweet.AddMember("id", rapidjson::Value(id.c_str(), a), a);
   tweet.AddMember("text", rapidjson::Value(text.c_str(), a), a);
   tweet.AddMember("author_id", rapidjson::Value(kAuthorId, a), a);
-  const std::string created = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+  const std::string created = common::Rfc3339Millis(t);
   tweet.AddMember("created_at", rapidjson::Value(created.c_str(), a), a);
   rapidjson::Value history(rapidjson::kArrayType);
   history.PushBack(rapidjson::Value(id.c_str(), a), a);

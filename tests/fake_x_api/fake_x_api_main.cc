@@ -35,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/rfc3339.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -72,7 +73,7 @@ std::string ToJson(const rapidjson::Value& v) {
 }
 
 std::string Sent() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  return common::NowRfc3339Millis();
 }
 
 // The search pages, in order, with the newest id of the first (the newest tweet of all of them).

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "common/rfc3339.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "absl/synchronization/mutex.h"
@@ -362,7 +363,6 @@ TEST_F(SearchModeTest, EmptyResultProducesNothing) {
 
 // ---- Issue 12: "duplicates possible, gaps never" in recent search mode --------------------------
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 // A tweet of the fake index created at `t` (its id is a snowflake of `t`).
 IndexedTweet TweetAt(absl::Time t, int seq) {
@@ -371,7 +371,7 @@ IndexedTweet TweetAt(absl::Time t, int seq) {
   tweet.created_at = t;
   tweet.author_id = "42";
   tweet.json = absl::StrCat(R"({"id":")", tweet.id, R"(","text":"tweet )", seq, R"(","author_id":"42","created_at":")",
-                            absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()), R"("})");
+                            common::Rfc3339Millis(t), R"("})");
   return tweet;
 }
 
@@ -411,7 +411,7 @@ TEST_F(SearchModeTest, APageCapLeavesABacklogThatTheNextPollsReadBeforeTheCursor
   ASSERT_EQ(corpus.ids.size(), 200u);
   SetNow(corpus.newest + absl::Minutes(10));
   auto config = Config();
-  config.start_time = Rfc3339(corpus.oldest - absl::Minutes(1));
+  config.start_time = common::Rfc3339Seconds(corpus.oldest - absl::Minutes(1));
   config.max_results = 50;  // 4 pages
   config.max_pages = 1;
   config.poll_interval = std::chrono::seconds(60);
@@ -445,7 +445,7 @@ TEST_F(SearchModeTest, AnUnreadablePageIsRequestedAgainWithBackoffAndThePollGoes
     if (n < static_cast<int>(bad.size())) *response = bad[n];
   });
   auto config = Config();
-  config.start_time = Rfc3339(corpus.oldest - absl::Minutes(1));
+  config.start_time = common::Rfc3339Seconds(corpus.oldest - absl::Minutes(1));
   source::SourceSummary summary;
   absl::Status status = RunSource(config, &summary);
   ASSERT_TRUE(status.ok()) << status;
@@ -474,7 +474,7 @@ TEST_F(SearchModeTest, APageThatStaysUnreadableEndsThePollWithoutAdvancingTheCur
     }
   });
   auto config = Config();
-  config.start_time = Rfc3339(corpus.oldest - absl::Minutes(1));
+  config.start_time = common::Rfc3339Seconds(corpus.oldest - absl::Minutes(1));
   source::SourceSummary summary;
   absl::Status status = RunSource(config, &summary);
   EXPECT_FALSE(status.ok()) << "a one-shot run that could not read everything must say so";
@@ -517,7 +517,7 @@ TEST_F(SearchModeTest, ACursorOlderThanTheWindowContinuesFromTheOldestAllowedTim
   }
   const absl::Time cursor_time = kNow - absl::Hours(24 * 8 + 1);
   const std::string old_id = SnowflakeId(cursor_time, 0);
-  seed_cursor_ = source::Cursor{old_id, Rfc3339(cursor_time)};
+  seed_cursor_ = source::Cursor{old_id, common::Rfc3339Seconds(cursor_time)};
   auto config = Config();
   source::SourceSummary summary;
   absl::Status status = RunSource(config, &summary);
@@ -529,10 +529,10 @@ TEST_F(SearchModeTest, ACursorOlderThanTheWindowContinuesFromTheOldestAllowedTim
   ASSERT_GE(requests.size(), 2u);
   EXPECT_EQ(requests[0].Param("since_id"), old_id);
   EXPECT_EQ(requests[1].Param("since_id"), "");
-  EXPECT_EQ(requests[1].Param("start_time"), Rfc3339(window_start));
+  EXPECT_EQ(requests[1].Param("start_time"), common::Rfc3339Seconds(window_start));
   const std::string json = app_->status().ToJson("t");
-  EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(cursor_time)));   // the gap from ...
-  EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(window_start)));  // ... to
+  EXPECT_THAT(json, ::testing::HasSubstr(common::Rfc3339Seconds(cursor_time)));   // the gap from ...
+  EXPECT_THAT(json, ::testing::HasSubstr(common::Rfc3339Seconds(window_start)));  // ... to
   EXPECT_THAT(json, ::testing::HasSubstr(R"("state":"STOPPED")"));
   EXPECT_EQ(summary.window_gaps, 1);
   EXPECT_EQ(summary.window_gap_seconds, absl::ToInt64Seconds(window_start - cursor_time));
@@ -567,7 +567,7 @@ TEST_F(SearchModeTest, ABacklogOlderThanTheWindowIsReportedAsTheGapAndThePollCon
   EXPECT_EQ(requests[1].Param("since_id"), SnowflakeId(head_time, 0));
   EXPECT_EQ(requests[1].Param("until_id"), "");
   const std::string json = app_->status().ToJson("t");
-  EXPECT_THAT(json, ::testing::HasSubstr(absl::StrCat("the tweets from ", Rfc3339(floor_time), " to ", Rfc3339(until_time))));
+  EXPECT_THAT(json, ::testing::HasSubstr(absl::StrCat("the tweets from ", common::Rfc3339Seconds(floor_time), " to ", common::Rfc3339Seconds(until_time))));
   EXPECT_EQ(summary.window_gaps, 1);
   EXPECT_EQ(summary.window_gap_seconds, 24 * 3600);
   auto cursor = SavedCursor(config);
@@ -589,7 +589,7 @@ TEST_F(SearchModeTest, WhilePollingThePageThatStayedUnreadableIsReadByTheNextPol
     }
   });
   auto config = Config();
-  config.start_time = Rfc3339(corpus.oldest - absl::Minutes(1));
+  config.start_time = common::Rfc3339Seconds(corpus.oldest - absl::Minutes(1));
   config.poll_interval = std::chrono::seconds(60);
   config.max_polls = 3;
   source::SourceSummary summary;
@@ -613,7 +613,7 @@ TEST_F(SearchModeTest, AStartTimeOlderThanTheWindowContinuesFromTheOldestAllowed
   index->Add(TweetAt(kNow - absl::Hours(24 * 6), 1));
   index->Add(TweetAt(kNow - absl::Hours(2), 2));
   auto config = Config();
-  config.start_time = Rfc3339(kNow - absl::Hours(24 * 10));
+  config.start_time = common::Rfc3339Seconds(kNow - absl::Hours(24 * 10));
   source::SourceSummary summary;
   absl::Status status = RunSource(config, &summary);
   ASSERT_TRUE(status.ok()) << status;
@@ -622,10 +622,10 @@ TEST_F(SearchModeTest, AStartTimeOlderThanTheWindowContinuesFromTheOldestAllowed
   auto requests = server_->RequestsTo(kSearchPath);
   ASSERT_GE(requests.size(), 2u);
   EXPECT_EQ(requests[0].Param("start_time"), config.start_time);
-  EXPECT_EQ(requests[1].Param("start_time"), Rfc3339(window_start));
+  EXPECT_EQ(requests[1].Param("start_time"), common::Rfc3339Seconds(window_start));
   const std::string json = app_->status().ToJson("t");
   EXPECT_THAT(json, ::testing::HasSubstr(config.start_time));
-  EXPECT_THAT(json, ::testing::HasSubstr(Rfc3339(window_start)));
+  EXPECT_THAT(json, ::testing::HasSubstr(common::Rfc3339Seconds(window_start)));
   EXPECT_EQ(summary.window_gaps, 1);
   // The configured start is not used again once a cursor exists.
   auto cursor = SavedCursor(config);
@@ -642,7 +642,7 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   // before the request), the second poll does.
   index->Add(TweetAt(kNow - absl::Seconds(20), 1));
   auto config = Config();
-  config.start_time = Rfc3339(kNow - absl::Hours(1));
+  config.start_time = common::Rfc3339Seconds(kNow - absl::Hours(1));
   config.poll_interval = std::chrono::seconds(60);
   config.max_polls = 2;
   source::SourceSummary summary;
@@ -651,7 +651,7 @@ TEST_F(SearchModeTest, AnEmptyPollSavesATimeSoTheNextPollDoesNotReuseTheConfigur
   auto requests = server_->RequestsTo(kSearchPath);
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].Param("start_time"), config.start_time);
-  EXPECT_EQ(requests[0].Param("end_time"), Rfc3339(kNow - absl::Seconds(60)));
+  EXPECT_EQ(requests[0].Param("end_time"), common::Rfc3339Seconds(kNow - absl::Seconds(60)));
   EXPECT_EQ(requests[1].Param("start_time"), requests[0].Param("end_time"));  // where poll 1 ended
   EXPECT_THAT(ProducedIds(), ::testing::ElementsAre(SnowflakeId(kNow - absl::Seconds(20), 1)));
   EXPECT_EQ(summary.window_gaps, 0);
@@ -681,7 +681,7 @@ TEST_F(SearchModeTest, AFirstPollWithoutCursorOrStartTimeReadsOnlyTheInitialLook
   ASSERT_TRUE(status.ok()) << status;
   auto requests = server_->RequestsTo(kSearchPath);
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0].Param("start_time"), Rfc3339(kNow - absl::Hours(1)));
+  EXPECT_EQ(requests[0].Param("start_time"), common::Rfc3339Seconds(kNow - absl::Hours(1)));
   EXPECT_EQ(ProducedIds(), index->IdsBetween(kNow - absl::Hours(1), kNow));
   EXPECT_EQ(ProducedIds().size(), 2u);
 }

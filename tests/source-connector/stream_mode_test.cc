@@ -30,6 +30,7 @@
 #include "common/http_client.h"
 #include "common/kafka_consumer.h"
 #include "common/kafka_producer.h"
+#include "common/rfc3339.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "source-connector/cursor_store.h"
@@ -350,7 +351,7 @@ TEST_F(StreamModeTest, APositionOlderThanSevenDaysAndAStreamOnlyRuleAreReportedA
   config.rules = {{"cats", "pets"}, {"sample:10 dogs", "dogs"}};
   source::Cursor saved;
   saved.newest_id = *old_ids.begin();
-  saved.stream_time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", clock_.Now() - absl::Hours(24 * 8), absl::UTCTimeZone());
+  saved.stream_time = common::Rfc3339Millis(clock_.Now() - absl::Hours(24 * 8));
   ASSERT_TRUE(cursors->Save(source::SourceApp::CursorKeyFor(config), saved).ok());
   StartWithKafka(config, std::move(cursors));
   std::set<std::string> expected = recent;

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/rfc3339.h"
 #include "tools/tweetctl/args.h"
 #include "tools/tweetctl/client.h"
 #include "tools/tweetctl/table.h"
@@ -136,7 +137,7 @@ absl::Time ToTime(const google::protobuf::Timestamp& t) {
 // RFC 3339 in UTC, whole seconds; "-" when unset.
 std::string FormatTime(const google::protobuf::Timestamp& t) {
   if (!IsSet(t)) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", ToTime(t), absl::UTCTimeZone());
+  return common::Rfc3339Seconds(ToTime(t));
 }
 
 // "3d4h5m", "2h0m12s", "45s".
@@ -461,7 +462,7 @@ class Ctl {
   std::string WatchLine(const v1::ConnectorStatus& s) {
     const std::string when = IsSet(s.observed_at())
                                  ? FormatTime(s.observed_at())
-                                 : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+                                 : common::Rfc3339Seconds(absl::Now());
     std::string line = absl::StrFormat("%s  %-6s  %s  %s", when, s.kind(), s.name(), StateCell(s));
     const v1::Counters& n = s.counters();
     if (s.has_sink()) {
