@@ -13,7 +13,8 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
   echo "install-python-deps: $venv up to date"
   exit 0
 fi
-python3 -m venv "$venv"
+# A worktree may share another checkout's venv through a .venv symlink: reuse it, never recreate it.
+[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
 echo "$want" > "$stamp"
 echo "install-python-deps: installed $(grep -cv '^\s*\(#\|$\)' "$req") packages into $venv"

@@ -8,9 +8,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/confluent_wire.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "sink-connector/es_document.h"
@@ -273,10 +275,33 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     // One envelope reused for every record: parsing into it reuses its memory (Run() thread only).
     tweet::v1::TweetEnvelope& envelope = state_->envelope;
     RenderStats stats;
-    if (!envelope.ParseFromString(*record.value)) {
+    // Plain Protobuf or the Confluent wire format (a registry's serializers), whatever the source wrote:
+    // a plain value never starts with the magic byte 0 (common/confluent_wire.h).
+    absl::string_view payload = *record.value;
+    if (common::LooksConfluentFramed(payload)) {
+      absl::StatusOr<common::ConfluentFrame> frame = common::UnframeConfluentProtobuf(payload);
+      if (!frame.ok()) {
+        error = std::string(frame.status().message());
+      } else if (frame->message_indexes != std::vector<int32_t>{0}) {
+        // [0] is TweetEnvelope, the first message of tweet.proto; any other path is another message type.
+        error = absl::StrCat("Confluent wire format: message index [", absl::StrJoin(frame->message_indexes, ","),
+                             "] of schema id ", frame->schema_id,
+                             " is not tweetstream.tweet.v1.TweetEnvelope (the first message of tweet.proto, [0])");
+      } else {
+        payload = frame->payload;
+      }
+      if (!error.empty()) {
+        counters.undecodable.fetch_add(1);
+        error_class = "DecodeError";
+      }
+    }
+    if (!error_class.empty()) {
+      // framing error: dead-lettered below with its reason
+    } else if (!envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
       counters.undecodable.fetch_add(1);
       error_class = "DecodeError";
-      error = absl::StrCat("value (", record.value->size(), " bytes) is not a tweetstream.tweet.v1.TweetEnvelope");
+      error = absl::StrCat("value (", record.value->size(), " bytes) is not a tweetstream.tweet.v1.TweetEnvelope",
+                           payload.size() != record.value->size() ? " (after the Confluent wire-format prefix)" : "");
     } else if (absl::Status s = ValidateDocumentId(envelope.tweet().id()); !s.ok()) {
       counters.undecodable.fetch_add(1);
       error_class = "InvalidKey";

@@ -89,6 +89,13 @@ ABSL_FLAG(int, queue_max_messages, 100000,
           "producer queue bound (records): a full queue slows the reader instead of growing memory");
 ABSL_FLAG(std::vector<std::string>, producer_property, {},
           "extra librdkafka producer properties, comma-separated key=value (idempotence and acks=all stay on)");
+ABSL_FLAG(std::string, value_format, "plain",
+          "record values: plain (a serialized tweetstream.tweet.v1.TweetEnvelope) or confluent-protobuf (Confluent's "
+          "Schema Registry wire format: magic byte, schema id, message index, then the same bytes)");
+ABSL_FLAG(std::string, schema_registry_url, "",
+          "confluent-protobuf: schema registry (Confluent REST API) to register tweet.proto with, under <topic>-value");
+ABSL_FLAG(int64_t, value_schema_id, 0,
+          "confluent-protobuf without a registry: the schema id to write (tweet.proto registered by other means)");
 TWEETSTREAM_CONTROL_FLAGS("127.0.0.1:50051", "127.0.0.1:9401");
 
 namespace {
@@ -155,6 +162,9 @@ absl::StatusOr<tweetstream::source::SourceConfig> ConfigFromFlags() {
       return absl::InvalidArgumentError(absl::StrCat("producer-property: ", fixed, " cannot be changed (delivery guarantees)"));
     }
   }
+  config.value_format = absl::GetFlag(FLAGS_value_format);
+  config.schema_registry_url = absl::GetFlag(FLAGS_schema_registry_url);
+  config.value_schema_id = absl::GetFlag(FLAGS_value_schema_id);
   config.rate = absl::GetFlag(FLAGS_rate);
   config.loop = absl::GetFlag(FLAGS_loop);
 

@@ -10,11 +10,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/confluent_wire.h"
 #include "common/kafka_consumer.h"
 #include "common/logging.h"
 #include "common/rfc3339.h"
 #include "common/status_macros.h"
 #include "source-connector/replay_reader.h"
+#include "source-connector/schema_registry.h"
 #include "source-connector/synthetic.h"
 
 namespace tweetstream::source {
@@ -72,6 +74,22 @@ absl::Status SourceConfig::Validate() const {
   if (replication_factor < 1 && replication_factor != -1) {
     return absl::InvalidArgumentError("replication-factor: must be >= 1, or -1 for the broker's default.replication.factor");
   }
+  if (value_format == "confluent-protobuf") {
+    if (schema_registry_url.empty() && value_schema_id <= 0) {
+      return absl::InvalidArgumentError(
+          "value-format: confluent-protobuf needs --schema-registry-url (to register tweet.proto) or --value-schema-id");
+    }
+    if (absl::StrContains(schema_registry_url, "@")) {
+      // Credentials in a URL end up in logs and errors; this client sends none.
+      return absl::InvalidArgumentError("schema-registry-url: credentials in the URL are not supported");
+    }
+    if (value_schema_id < 0 || value_schema_id > 0x7fffffff) {
+      return absl::InvalidArgumentError("value-schema-id: must be 1..2147483647");
+    }
+  } else if (value_format != "plain") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value-format: '", value_format, "' is not one of plain, confluent-protobuf"));
+  }
   if (std::chrono::milliseconds(producer.linger_ms) > kafka_timeout) {
     return absl::InvalidArgumentError("linger-ms: must be <= kafka-timeout (the flush deadline at the end)");
   }
@@ -118,6 +136,14 @@ namespace {
 // knowledge.
 constexpr std::pair<absl::string_view, absl::string_view> kEnvelopeHeaders[] = {
     {"content-type", "application/x-protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
+// --value-format=confluent-protobuf: the same schema name; the content type says the bytes are framed.
+constexpr std::pair<absl::string_view, absl::string_view> kFramedEnvelopeHeaders[] = {
+    {"content-type", "application/vnd.confluent.protobuf"}, {"schema", "tweetstream.tweet.v1.TweetEnvelope"}};
+
+absl::Span<const std::pair<absl::string_view, absl::string_view>> HeadersFor(const SourceConfig& config) {
+  if (config.value_format == "confluent-protobuf") return kFramedEnvelopeHeaders;
+  return kEnvelopeHeaders;
+}
 
 }  // namespace
 
@@ -167,7 +193,21 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::Create(const SourceConfig&
                                                           config.replication_factor, producer.get(),
                                                           config.kafka_timeout));
   }
-  TS_ASSIGN_OR_RETURN(auto app, CreateWith(config, std::move(producer), std::move(http), std::move(cursors)));
+  SourceConfig effective = config;
+  if (config.value_format == "confluent-protobuf" && !config.schema_registry_url.empty()) {
+    // Registered before the first record: a consumer's deserializer must find the id it reads.
+    TS_ASSIGN_OR_RETURN(const int id, RegisterProtobufSchema(http.get(), config.schema_registry_url,
+                                                             absl::StrCat(config.topic, "-value"),
+                                                             tweet::v1::TweetEnvelope::descriptor()->file(),
+                                                             config.kafka_timeout));
+    if (config.value_schema_id > 0 && config.value_schema_id != id) {
+      return absl::FailedPreconditionError(absl::StrCat("value-schema-id: ", config.value_schema_id,
+                                                        ", but the registry gave tweet.proto the id ", id));
+    }
+    effective.value_schema_id = id;
+    TS_LOG(INFO) << "tweet.proto registered as subject " << config.topic << "-value: schema id " << id;
+  }
+  TS_ASSIGN_OR_RETURN(auto app, CreateWith(effective, std::move(producer), std::move(http), std::move(cursors)));
   app->topic_max_bytes_ = topic_max_bytes;
   return app;
 }
@@ -178,8 +218,23 @@ absl::StatusOr<std::unique_ptr<SourceApp>> SourceApp::CreateWith(const SourceCon
                                                                  std::unique_ptr<CursorStore> cursors,
                                                                  common::Clock* clock) {
   TS_RETURN_IF_ERROR(config.Validate());
-  return std::unique_ptr<SourceApp>(
+  if (config.value_format == "confluent-protobuf" && config.value_schema_id <= 0) {
+    return absl::InvalidArgumentError("value-schema-id: confluent-protobuf needs a schema id (or Create() with a registry)");
+  }
+  auto app = std::unique_ptr<SourceApp>(
       new SourceApp(config, std::move(producer), std::move(http), std::move(cursors), clock));
+  if (config.value_format == "confluent-protobuf") {
+    // TweetEnvelope is the first message of tweet.proto: message index [0].
+    app->value_prefix_ = common::ConfluentProtobufPrefix(static_cast<uint32_t>(config.value_schema_id));
+  }
+  return app;
+}
+
+absl::string_view SourceApp::FrameValue(absl::string_view value) {
+  if (value_prefix_.empty()) return value;
+  framed_.assign(value_prefix_);
+  framed_.append(value.data(), value.size());
+  return framed_;
 }
 
 void SourceApp::PublishStatus(const SourceSummary& s) {
@@ -283,11 +338,11 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
   // record), and the encoder keeps its buffers for the next body.
   common::ProducerRecordRef record;
   record.topic = config_.topic;
-  record.headers = kEnvelopeHeaders;
+  record.headers = HeadersFor(config_);
   record.delivery_seconds = produce_seconds_;  // null without a metrics registry
   for (const EncodedTweet& tweet : encoded_.tweets) {
     record.key = tweet.id;
-    record.value = tweet.value;
+    record.value = FrameValue(tweet.value);
     absl::Status produced;
     if (tracked_ != nullptr) {
       // Stream mode: each delivery report confirms its record in the position (a copy and a callback
@@ -296,8 +351,8 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
       common::ProducerRecord owned;
       owned.topic = config_.topic;
       owned.key = tweet.id;
-      owned.value = tweet.value;
-      for (const auto& [name, value] : kEnvelopeHeaders) owned.headers.emplace_back(name, value);
+      owned.value = std::string(FrameValue(tweet.value));
+      for (const auto& [name, value] : HeadersFor(config_)) owned.headers.emplace_back(name, value);
       owned.on_delivery = [position = tracked_, sequence, histogram = produce_seconds_,
                            start = std::chrono::steady_clock::now()](const common::DeliveryReport& report) {
         if (histogram != nullptr && report.status.ok()) {
@@ -977,7 +1032,7 @@ absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
   std::string value;
   common::ProducerRecordRef record;  // borrowed bytes, as in HandleBody; no latency histogram here
   record.topic = config_.topic;
-  record.headers = kEnvelopeHeaders;
+  record.headers = HeadersFor(config_);
   while (!stop_.load() && (config_.count == 0 || summary->tweets < config_.count)) {
     generator.NextInto(&envelope);
     auto* ingestion = envelope.mutable_ingestion();
@@ -990,7 +1045,7 @@ absl::Status SourceApp::RunSynthetic(SourceSummary* summary) {
     ingestion->mutable_ingested_at()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
     envelope.SerializeToString(&value);  // reuses value's buffer
     record.key = envelope.tweet().id();
-    record.value = value;
+    record.value = FrameValue(value);
     TS_RETURN_IF_ERROR(producer_->ProduceCopy(record));
     ++summary->tweets;
     ++summary->bodies;

@@ -91,6 +91,15 @@ struct SourceConfig {
   // Bounded wait for the broker at start, and for outstanding deliveries at the end.
   std::chrono::milliseconds kafka_timeout{30000};
   common::KafkaProducerOptions producer;
+  // Record values: "plain" (a serialized TweetEnvelope, the default) or "confluent-protobuf" (the
+  // Confluent Schema Registry wire format: magic byte 0, the schema id, the message index [0], then the
+  // same bytes; common/confluent_wire.h), for consumers that use a registry's deserializers.
+  std::string value_format = "plain";
+  // confluent-protobuf: the registry (Confluent's REST API) that tweet.proto is registered with at start,
+  // under the subject `<topic>-value`; its answer is the schema id written into every record.
+  std::string schema_registry_url;
+  // confluent-protobuf without a registry URL: the schema id to write (registered by other means); 0 = none.
+  int64_t value_schema_id = 0;
   // The produce latency histogram is recorded here when set; not owned.
   common::MetricsRegistry* metrics = nullptr;
 
@@ -206,6 +215,12 @@ class SourceApp {
   // HandleBody's encoder and its last body's records (kept to reuse their memory); Run()'s thread only.
   XResponseEncoder encoder_;
   EncodedResponse encoded_;
+  // confluent-protobuf: the wire-format prefix of every value (empty for plain), and the buffer a framed
+  // value is assembled in (reused; Run()'s thread only).
+  std::string value_prefix_;
+  std::string framed_;
+  // The value to produce for `value` (the serialized envelope): itself, or framed into framed_.
+  absl::string_view FrameValue(absl::string_view value);
   // Blocks while paused (serving delivery reports), until resumed or stopped.
   void WaitWhilePaused();
   absl::Time paced_since_ = absl::InfinitePast();

@@ -297,6 +297,56 @@ TEST_F(SinkAppTest, PoisonRecordsAreDeadLetteredAndTombstonesDelete) {
   EXPECT_EQ(app->status().counters().deleted.load(), 1);
 }
 
+// --value-format=confluent-protobuf (issue 14): the sink reads the Confluent wire format and plain values
+// alike, whatever it is configured for; a frame that is not a TweetEnvelope is the record's own fault.
+TEST_F(SinkAppTest, ConfluentFramedValuesAreIndexedLikePlainOnesAndBadFramesAreDeadLettered) {
+  std::map<std::string, std::string> sources;  // _id -> the document's source line
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    std::vector<std::string> lines = absl::StrSplit(request.body, '\n', absl::SkipEmpty());
+    for (size_t i = 0; i + 1 < lines.size(); i += 2) {
+      rapidjson::Document action;
+      action.Parse(lines[i].c_str());
+      sources[action["index"]["_id"].GetString()] = lines[i + 1];
+    }
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  auto framed = [](common::ConsumerRecord r, std::string prefix) {
+    r.value = prefix + *r.value;
+    return r;
+  };
+  // Schema id 258 = 00 00 01 02; message index [0] as Confluent's shorthand (one 0 byte) and spelled out.
+  const std::string first_message("\x00\x00\x00\x01\x02\x00", 6);
+  const std::string first_message_long("\x00\x00\x00\x01\x02\x02\x00", 7);  // count 1 (zigzag 2), index 0
+  const std::string second_message("\x00\x00\x00\x01\x02\x02\x02", 7);      // [1]: ApiError, not the envelope
+  common::ConsumerRecord truncated = TweetRecord(0, 4, "404");
+  truncated.value = std::string("\x00\x00\x00", 3);
+  AddRecords({TweetRecord(0, 0, "400"), framed(TweetRecord(0, 1, "401"), first_message),
+              framed(TweetRecord(0, 2, "402"), first_message_long), framed(TweetRecord(0, 3, "403"), second_message),
+              truncated});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 5; }).ok());
+
+  ASSERT_EQ(sources.size(), 3u);
+  for (const std::string id : {"400", "401", "402"}) {
+    rapidjson::Document doc;
+    doc.Parse(sources[id].c_str());
+    ASSERT_TRUE(doc.IsObject()) << id;
+    EXPECT_EQ(std::string(doc["id"].GetString()), id);
+    EXPECT_EQ(std::string(doc["text"].GetString()), "text of " + id);
+  }
+  ASSERT_EQ(dlq_.records.size(), 2u);
+  std::map<std::string, std::string> reasons;
+  for (const auto& r : dlq_.records) {
+    std::map<std::string, std::string> headers(r.headers.begin(), r.headers.end());
+    EXPECT_EQ(headers["dlq.error.class"], "DecodeError");
+    reasons[headers["dlq.original.offset"]] = headers["dlq.error.message"];
+  }
+  EXPECT_THAT(reasons["3"], HasSubstr("message index [1] of schema id 258 is not tweetstream.tweet.v1.TweetEnvelope"));
+  EXPECT_THAT(reasons["4"], HasSubstr("shorter than magic byte, schema id and message index"));
+  EXPECT_EQ(app->status().counters().indexed.load(), 3);
+}
+
 TEST_F(SinkAppTest, TooLargeRequestsAreSplit) {
   config_.batch_max_records = 4;
   es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
