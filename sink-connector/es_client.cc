@@ -198,6 +198,12 @@ absl::StatusOr<std::vector<BulkItemResult>> EsClient::Bulk(const std::string& nd
     BulkItemResult out;
     int64_t status = 0;
     if (result["status"].get(status) != simdjson::SUCCESS) return absl::InternalError("bulk item without status");
+    // Not an HTTP status: the answer is not Elasticsearch's (a broken proxy), and a status such as
+    // 4294967497 must not pass for 201 once narrowed to int. The bulk is retried like any unreadable answer.
+    if (status < 100 || status > 599) {
+      return absl::InternalError(absl::StrCat("bulk item ", results.size(), " has status ", status,
+                                              ", not an HTTP status"));
+    }
     out.status = static_cast<int>(status);
     simdjson::dom::element error;
     if (result["error"].get(error) == simdjson::SUCCESS) {

@@ -60,7 +60,8 @@ class EsApi {
  public:
   virtual ~EsApi() = default;
   // POST _bulk with an NDJSON body of `item_count` actions; the per-item results, in order.
-  // INTERNAL when the response does not hold exactly `item_count` items.
+  // INTERNAL when the response does not hold exactly `item_count` items, or an item without an HTTP
+  // status (100..599).
   virtual absl::StatusOr<std::vector<BulkItemResult>> Bulk(const std::string& ndjson, size_t item_count) = 0;
   // Any request (e.g. `POST twitter-*/_delete_by_query`): the raw response, any status.
   virtual absl::StatusOr<common::HttpResponse> Request(const std::string& method, const std::string& path,
