@@ -3,6 +3,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include <thread>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -237,6 +240,62 @@ absl::Status MakeHandle(const std::string& bootstrap_servers, RdKafkaHandle* han
   return absl::OkStatus();
 }
 
+// Whether the broker reached first through `handle` reports `topic` with every partition led.
+bool TopicLedThere(rd_kafka_t* rk, const std::string& topic, int expected_partitions, int timeout_ms) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  if (rkt == nullptr) return false;
+  const rd_kafka_metadata_t* md = nullptr;
+  bool led = false;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+      md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt >= expected_partitions &&
+      md->topics[0].partition_cnt > 0) {
+    led = true;
+    for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
+      if (md->topics[0].partitions[i].err != RD_KAFKA_RESP_ERR_NO_ERROR || md->topics[0].partitions[i].leader < 0) {
+        led = false;
+      }
+    }
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return led;
+}
+
+// A new topic reaches the brokers' metadata one by one (KRaft propagates it asynchronously). A producer
+// that asks a broker which has not seen it yet gets a partition count of 0 and librdkafka 2.0 fails the
+// records it holds with "Local: Unknown partition" (the 3-broker cluster test lost most of a run so).
+// So: wait until every live broker reports the topic with all its partitions led, each asked on a
+// handle of its own (a fresh handle's first request goes to its one bootstrap broker). Bounded by
+// `timeout`; a broker that never reports it is logged and the start goes on (producing retries).
+void WaitUntilEveryBrokerKnows(rd_kafka_t* rk, const std::string& topic, int partitions,
+                               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const rd_kafka_metadata_t* cluster = nullptr;
+  if (rd_kafka_metadata(rk, 0, nullptr, &cluster, static_cast<int>(timeout.count())) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  std::vector<std::string> brokers;
+  for (int i = 0; i < cluster->broker_cnt; ++i) {
+    brokers.push_back(absl::StrCat(cluster->brokers[i].host, ":", cluster->brokers[i].port));
+  }
+  rd_kafka_metadata_destroy(cluster);
+  if (brokers.size() < 2) return;  // one broker answered the creation itself
+  for (const std::string& broker : brokers) {
+    bool led = false;
+    while (!led && std::chrono::steady_clock::now() < deadline) {
+      RdKafkaHandle one;
+      if (!MakeHandle(broker, &one).ok()) break;
+      led = TopicLedThere(one.rk, topic, partitions, 2000);
+      if (!led) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!led) {
+      TS_LOG(WARNING) << "broker " << broker << " did not report topic " << topic << " with its " << partitions
+                      << " partition(s) led within " << timeout.count() / 1000 << " s; producing goes on";
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status CheckKafkaReachable(const std::string& bootstrap_servers, std::chrono::milliseconds timeout) {
@@ -269,6 +328,7 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
   rd_kafka_CreateTopics(handle.rk, &new_topic, 1, admin, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
   absl::Status status = absl::OkStatus();
+  bool created = false;
   if (event == nullptr) {
     status = absl::DeadlineExceededError(absl::StrCat("creating topic ", topic, " at ", bootstrap_servers, ": no answer"));
   } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -280,6 +340,7 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
     for (size_t i = 0; i < count; ++i) {
       rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        created = true;
         TS_LOG(INFO) << "created topic " << topic << " (" << partitions << " partitions, replication "
                      << (replication_factor < 0 ? std::string("the broker's default")
                                                 : std::to_string(replication_factor))
@@ -294,6 +355,7 @@ absl::Status EnsureTopic(const std::string& bootstrap_servers, const std::string
   rd_kafka_AdminOptions_destroy(admin);
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy(new_topic);
+  if (status.ok() && created) WaitUntilEveryBrokerKnows(handle.rk, topic, partitions, timeout);
   return status;
 }
 

@@ -12,6 +12,11 @@ if [[ "${SANITIZE:-0}" == 1 ]]; then
   BUILD_DIR="${BUILD_DIR_ASAN:-$ROOT_DIR/build-asan}"
   args+=(-DTWEETSTREAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
 fi
+# ccache (install-deps.sh) makes a second checkout's build, or a rebuild after `git switch`, cheap.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT_DIR}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+if command -v ccache >/dev/null && [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+  args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 cmake -S "$ROOT_DIR" -B "$BUILD_DIR" -G Ninja "${args[@]}" >/dev/null
 ninja -C "$BUILD_DIR" "$@"
 binaries=()

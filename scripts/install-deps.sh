@@ -24,6 +24,7 @@ BUILD_PACKAGES=(
   rapidjson-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   libbenchmark-dev
+  ccache
 )
 RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3 python3-venv)
 

@@ -844,6 +844,13 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
     c.queue_full_waits = queue.full_waits();
     status_.SetStreamReader(c);
   };
+  // A line that is not a JSON object is dropped by the reader (logged there with its connection):
+  // it is bad input skipped, so it counts in `skipped` beside the malformed tweets.
+  int64_t dropped_lines_counted = 0;
+  auto count_dropped_lines = [&](const XStreamStats& stats) {
+    summary->skipped += stats.malformed_lines_dropped - dropped_lines_counted;
+    dropped_lines_counted = stats.malformed_lines_dropped;
+  };
   std::thread reader([&] {
     absl::Time published = absl::InfinitePast();
     reader_status = stream->Run(
@@ -993,6 +1000,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
     write_cursor(false);
     if (absl::Now() - last_publish >= absl::Milliseconds(100)) {
       const XStreamStats stats = stream->Stats();
+      count_dropped_lines(stats);
       publish_reader();
       counters.outstanding = position->outstanding();
       status_.SetStream(counters);
@@ -1013,6 +1021,7 @@ absl::Status SourceApp::RunStream(SourceSummary* summary) {
   write_cursor(true);
   tracked_.reset();
   const XStreamStats stats = stream->Stats();
+  count_dropped_lines(stats);
   publish_reader();
   counters.outstanding = position->outstanding();
   status_.SetStream(counters);

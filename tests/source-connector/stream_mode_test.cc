@@ -163,6 +163,16 @@ class StreamModeTest : public ::testing::Test {
     return s.HasMember(name.c_str()) && s[name.c_str()].IsInt64() ? s[name.c_str()].GetInt64() : -1;
   }
 
+  // A counter of the status' "counters" object (-1 when absent).
+  int64_t Counter(const std::string& name) {
+    const std::string json = app_->status().ToJson(kName);
+    rapidjson::Document doc;
+    doc.Parse(json.c_str());
+    if (!doc.IsObject() || !doc.HasMember("counters") || !doc["counters"].IsObject()) return -1;
+    const auto& c = doc["counters"];
+    return c.HasMember(name.c_str()) && c[name.c_str()].IsInt64() ? c[name.c_str()].GetInt64() : -1;
+  }
+
   std::string StatusCursor() {
     const std::string json = app_->status().ToJson(kName);
     rapidjson::Document doc;
@@ -244,6 +254,30 @@ class StreamModeTest : public ::testing::Test {
   std::atomic<bool> returned_{false};
   std::string kafka_, topic_;
 };
+
+// Bad input on the stream (a line that is not a JSON object: an HTML error page, a truncated object)
+// is skipped and counted where an operator looks (the "skipped" counter of the status and the run's
+// summary, as a malformed tweet is), and the tweets around it all arrive. Before, such a line was only
+// logged: the status said nothing was skipped.
+TEST_F(StreamModeTest, ALineThatIsNotJsonIsSkippedCountedAndTheRestArrives) {
+  std::set<std::string> good;
+  std::vector<std::string> lines = PublishAt(clock_.Now() - absl::Seconds(3), 2, absl::Seconds(1), "first", &good);
+  lines.push_back("<html><body>502 Bad Gateway</body></html>\r\n");
+  lines.push_back("{\"data\":{\"id\":\"12\r\n");
+  for (const std::string& line : PublishAt(clock_.Now() - absl::Seconds(1), 2, absl::Milliseconds(100), "then", &good)) {
+    lines.push_back(line);
+  }
+  server_->Route("GET", kStreamPath, [&](const RecordedRequest&) { return Connection(lines); });
+  StartWithFakeProducer(Config("skip-test"));
+  ASSERT_TRUE(WaitFor([&] { return fake_.produced.load() >= 4; }, absl::Seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return Counter("skipped") == 2; }, absl::Seconds(5)))
+      << "the status counts " << Counter("skipped") << " skipped";
+  ASSERT_TRUE(Stop().ok()) << run_status_;
+  EXPECT_EQ(summary_.skipped, 2);
+  std::set<std::string> produced;
+  for (const auto& r : fake_.records) produced.insert(r.key);
+  EXPECT_EQ(produced, good);
+}
 
 // Point 5: a cut. The server ends connection 1 after three tweets; four more are published before the
 // source is connected again (backfill_minutes 0: X redelivers nothing). Today's code reconnects, counts
