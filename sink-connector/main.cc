@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "tweet-sink [--es-url=URL,...] [--index=twitter] [--topic=twitter-stream]\n"
       "Every flag can also be set as TWEET_SINK_<FLAG> in the environment, e.g. TWEET_SINK_ES_URL.");
-  if (int code = control::ParseFlagsAndEnvironment("tweet-sink", "TWEET_SINK", "sink-connector/main.cc", argc, argv); code != 0) return code;
+  if (int code = control::ParseFlagsAndEnvironment("tweet-sink", "TWEET_SINK", argc, argv); code != 0) return code;
 
   auto config = ConfigFromFlags();
   if (!config.ok()) {

@@ -182,9 +182,13 @@ bool TokenSet() {
 int main(int argc, char** argv) {
   namespace control = tweetstream::control;
   absl::SetProgramUsageMessage(
-      "tweet-source --mode=replay --replay-file=PATH | --mode=search --query=Q  (X_BEARER_TOKEN in the environment)\n"
+      "tweet-source [--topic=twitter-stream] [--bootstrap-servers=HOST:PORT,...] MODE, where MODE is one of\n"
+      "  --mode=replay --replay-file=PATH,...   recorded X API v2 responses (no token)\n"
+      "  --mode=search --query=Q                recent search, polled (X_BEARER_TOKEN in the environment)\n"
+      "  --mode=stream --rule=R                 the filtered stream with its rules (X_BEARER_TOKEN)\n"
+      "  --mode=synthetic [--count=N]           generated tweets (no token)\n"
       "Every flag can also be set as TWEET_SOURCE_<FLAG> in the environment, e.g. TWEET_SOURCE_TOPIC.");
-  if (int code = control::ParseFlagsAndEnvironment("tweet-source", "TWEET_SOURCE", "source-connector/main.cc", argc, argv); code != 0) return code;
+  if (int code = control::ParseFlagsAndEnvironment("tweet-source", "TWEET_SOURCE", argc, argv); code != 0) return code;
 
   auto config = ConfigFromFlags();
   if (!config.ok()) {

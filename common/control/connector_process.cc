@@ -3,15 +3,18 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage_config.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/flags/reflection.h"
+#include "common/control/flag_help.h"
 #include "common/env_flags.h"
 #include "common/logging.h"
 #include "common/metrics_http.h"
@@ -25,19 +28,34 @@ void OnSignal(int) { g_stop_requested.store(true); }  // an atomic store: async-
 
 }  // namespace
 
-int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, const char* flags_file_suffix, int argc,
-                             char** argv) {
-  absl::FlagsUsageConfig usage;
-  const std::string suffix = flags_file_suffix;
-  usage.contains_help_flags = [suffix](absl::string_view file) { return absl::EndsWith(file, suffix); };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, int argc, char** argv) {
+  if (AsksForHelp(argc, argv)) {
+    std::string help = FlagHelp(absl::ProgramUsageMessage(), env_prefix);
+    for (int i = 1; i < argc; ++i) {
+      if (absl::string_view(argv[i]) == "--" ) break;
+      if (absl::EndsWith(argv[i], "-helpfull")) {
+        absl::StrAppend(&help, "\nAbseil's own flags:\n");
+        for (const auto& [name, f] : absl::GetAllFlags()) {
+          if (absl::StrContains(f->Filename(), "absl/")) absl::StrAppend(&help, "  --", name, "   ", f->Help(), "\n");
+        }
+        break;
+      }
+    }
+    std::fputs(help.c_str(), stdout);
+    std::fflush(stdout);
+    std::exit(0);  // nothing has started yet
+  }
   if (absl::Status s = common::ApplyEnvironmentToFlags(env_prefix); !s.ok()) {
     std::fprintf(stderr, "%s: %s\n", program, std::string(s.message()).c_str());
     return 2;
   }
   std::vector<std::string> storage;
   std::vector<char*> normalized = common::NormalizeFlagNames(argc, argv, &storage);
+  if (std::vector<std::string> unknown = UnknownFlagErrors(normalized); !unknown.empty()) {
+    for (const std::string& error : unknown) std::fprintf(stderr, "%s: %s\n", program, error.c_str());
+    std::fprintf(stderr, "%s: `%s --help` lists the flags\n", program, program);
+    return 2;
+  }
   absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("log_level");
   common::LogLevel level;

@@ -36,11 +36,10 @@ struct ConnectorProcessOptions {
 };
 
 // Applies the environment twins (`env_prefix`, e.g. "TWEET_SINK"), parses the command line (dashes
-// in flag names accepted) and sets the log level from --log-level. --help lists the flags defined in
-// the file ending with `flags_file_suffix` (the binary's main.cc). 0 to go on; otherwise the exit
-// code (2) after printing why.
-int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, const char* flags_file_suffix, int argc,
-                             char** argv);
+// in flag names accepted) and sets the log level from --log-level. --help prints the binary's flags
+// (flag_help.h) and exits 0. 0 to go on; otherwise the exit code (2) after printing why (a flag the
+// binary does not have, with "did you mean"; an environment twin that does not parse).
+int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, int argc, char** argv);
 
 int RunConnectorProcess(const ConnectorProcessOptions& options, ConnectorHost* host, FlagConfig* config,
                         common::MetricsRegistry* metrics);

@@ -53,10 +53,10 @@ def compose_config(env_file=None, extra_env=None):
 
 def accepted_flags(binary):
     """Flag names (underscore spelling) the binary accepts: every flag `--helpfull` lists. That is the set
-    common/env_flags.cc applies from the environment (absl::GetAllFlags); `--help` shows a subset."""
+    common/env_flags.cc applies from the environment (absl::GetAllFlags), dashed as the README spells them."""
     result = subprocess.run([binary, "--helpfull"], capture_output=True, text=True, timeout=60)
     text = result.stdout + result.stderr
-    flags = set(re.findall(r"^\s+--([A-Za-z0-9_]+)\s", text, flags=re.M))
+    flags = {f.replace("-", "_") for f in re.findall(r"^\s+--([A-Za-z0-9_-]+)[=\s]", text, flags=re.M)}
     if not flags:
         raise AssertionError(f"{binary} --helpfull listed no flags: {text[:500]}")
     return flags
