@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "common/logging.h"
 #include "google/protobuf/util/time_util.h"
 #include "sink-connector/es_client.h"
+#include "sink-connector/sink_counters.h"
 
 namespace tweetstream::sink {
 namespace {
@@ -233,17 +235,16 @@ grpc::Status SinkControlService::GetDeadLetterStats(grpc::ServerContext* context
 }
 
 void RegisterSinkMetrics(control::ConnectorHost* host, SinkProbe* probe, common::MetricsRegistry* registry) {
-  control::RegisterHostMetrics(host, {
-      {"tweetstream_sink_consumed", "Records consumed from Kafka.", &v1::Counters::read},
-      {"tweetstream_sink_indexed", "Documents written to Elasticsearch (created, updated or already there).",
-       &v1::Counters::indexed},
-      {"tweetstream_sink_deleted", "Tombstones applied (document deleted or already absent).", &v1::Counters::deleted},
-      {"tweetstream_sink_dead_lettered", "Records written to the dead-letter topic.", &v1::Counters::dead_lettered},
-      {"tweetstream_sink_rejected", "Documents Elasticsearch refused for good.", &v1::Counters::failed},
-      {"tweetstream_sink_undecodable", "Records that are not a TweetEnvelope.", &v1::Counters::skipped},
-      {"tweetstream_sink_retries", "Retries of bulk requests and of single items.", &v1::Counters::retried},
-      {"tweetstream_sink_bulk_requests", "Bulk requests answered.", &v1::Counters::requests},
-  }, registry);
+  control::RegisterHostMetrics(host, {}, registry);
+  // Every counter of sink_counters.h the control plane carries, as tweetstream_sink_<metric>.
+#define TWEETSTREAM_SINK_COUNTER_METRIC(name, where, field, metric, help)                                \
+  if (std::string_view(#where) != "none") {                                                              \
+    registry->AddCounterFunction("tweetstream_sink_" #metric, help, [host] {                             \
+      return static_cast<double>(TWEETSTREAM_SINK_COUNTER_GET_##where(host->Status(false), field));      \
+    });                                                                                                  \
+  }
+  TWEETSTREAM_SINK_COUNTERS(TWEETSTREAM_SINK_COUNTER_METRIC)
+#undef TWEETSTREAM_SINK_COUNTER_METRIC
   registry->AddGaugeFunction("tweetstream_sink_pending_records", "Records consumed and not yet indexed or dead-lettered.",
                              [host] { return static_cast<double>(host->Status(false).sink().pending_records()); });
   registry->AddGaugeFunction("tweetstream_sink_in_flight_bulks", "Bulk requests queued or being sent.",

@@ -118,17 +118,11 @@ std::string SinkStatus::ToJson(const std::string& connector_name) const {
   w.Key("updated_at"); Str(w, common::Rfc3339Millis(now));
   w.Key("counters");
   w.StartObject();
-  auto counter = [&w](const char* name, const std::atomic<int64_t>& v) { w.Key(name); w.Int64(v.load()); };
-  counter("consumed", counters_.consumed);
-  counter("indexed", counters_.indexed);
-  counter("deleted", counters_.deleted);
-  counter("dead_lettered", counters_.dead_lettered);
-  counter("rejected", counters_.rejected);
-  counter("undecodable", counters_.undecodable);
-  counter("retried", counters_.retried);
-  counter("bulks", counters_.bulks);
-  counter("commits", counters_.commits);
-  counter("rebalances", counters_.rebalances);
+#define TWEETSTREAM_SINK_COUNTER_JSON(name, where, field, metric, help) \
+  w.Key(#name);                                                        \
+  w.Int64(counters_.name.load());
+  TWEETSTREAM_SINK_COUNTERS(TWEETSTREAM_SINK_COUNTER_JSON)
+#undef TWEETSTREAM_SINK_COUNTER_JSON
   w.EndObject();
   w.Key("pending_records"); w.Int64(pending_records_);
   w.Key("in_flight_bulks"); w.Int(in_flight_bulks_);
@@ -152,15 +146,7 @@ void SinkStatus::WriteFile(const std::string& path, const std::string& connector
 }
 
 void SinkStatus::FillProto(connector::v1::ConnectorStatus* out) const {
-  connector::v1::Counters* c = out->mutable_counters();
-  c->set_read(counters_.consumed.load());
-  c->set_indexed(counters_.indexed.load());
-  c->set_deleted(counters_.deleted.load());
-  c->set_dead_lettered(counters_.dead_lettered.load());
-  c->set_failed(counters_.rejected.load());
-  c->set_skipped(counters_.undecodable.load());
-  c->set_retried(counters_.retried.load());
-  c->set_requests(counters_.bulks.load());
+  FillCounters(counters_, out);
   absl::MutexLock lock(&mu_);
   out->set_degraded(state_ == SinkState::kDegraded);
   if (state_ == SinkState::kDegraded || state_ == SinkState::kFailed) out->set_cause(cause_);

@@ -14,25 +14,13 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "sink-connector/sink_counters.h"
 #include "tweetstream/connector/v1/control.pb.h"
 
 namespace tweetstream::sink {
 
 enum class SinkState { kStarting, kRunning, kDegraded, kFailed, kStopping, kStopped };
 const char* SinkStateName(SinkState state);
-
-struct SinkCounters {
-  std::atomic<int64_t> consumed{0};       // records read from Kafka
-  std::atomic<int64_t> indexed{0};        // documents written (created or updated, 409 on replay)
-  std::atomic<int64_t> deleted{0};        // tombstones applied (404 included)
-  std::atomic<int64_t> dead_lettered{0};  // records written to the dead-letter topic
-  std::atomic<int64_t> rejected{0};       // documents Elasticsearch refused for good (then dead-lettered)
-  std::atomic<int64_t> undecodable{0};    // records that are not a TweetEnvelope (then dead-lettered)
-  std::atomic<int64_t> retried{0};        // item retries and whole-request retries
-  std::atomic<int64_t> bulks{0};          // bulk requests answered
-  std::atomic<int64_t> commits{0};        // offset commits
-  std::atomic<int64_t> rebalances{0};     // assignments + revocations
-};
 
 class SinkStatus {
  public:

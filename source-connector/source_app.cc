@@ -237,10 +237,23 @@ absl::string_view SourceApp::FrameValue(absl::string_view value) {
   return framed_;
 }
 
+SourceCounters SourceApp::CountersOf(const SourceSummary& s) const {
+  const common::ProducerCounters p = producer_->Counters();
+  SourceCounters c;
+  c.read = s.tweets;
+  c.produced = p.produced;
+  c.delivered = p.delivered;
+  c.delivery_failed = p.failed;
+  c.skipped = s.skipped;
+  c.too_large = s.too_large;
+  c.api_problems = s.api_problems;
+  c.requests = s.requests;
+  c.polls = s.polls;
+  return c;
+}
+
 void SourceApp::PublishStatus(const SourceSummary& s) {
-  const common::ProducerCounters c = producer_->Counters();
-  status_.SetCounters(s.tweets, c.produced, c.delivered, c.failed, s.skipped, s.api_problems, s.requests, s.polls);
-  status_.SetTooLarge(s.too_large);
+  status_.SetCounters(CountersOf(s));
   status_.SetSearchCounters(s.bad_pages, s.window_gaps, s.window_gap_seconds);
   if (!config_.status_file.empty()) status_.WriteFile(config_.status_file, config_.name);
 }
@@ -398,9 +411,7 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
 void SourceApp::Pace(const SourceSummary& summary) {
   if ((summary.tweets & 255) == 0) {
     // Keep the status' counters live without a lock per tweet.
-    const common::ProducerCounters c = producer_->Counters();
-    status_.SetCounters(summary.tweets, c.produced, c.delivered, c.failed, summary.skipped, summary.api_problems,
-                        summary.requests, summary.polls);
+    status_.SetCounters(CountersOf(summary));
   }
   if (paused_.load()) WaitWhilePaused();
   const absl::Time now = clock_->Now();

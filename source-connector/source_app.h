@@ -164,6 +164,8 @@ class SourceApp {
   void SetPaused(bool paused) { paused_.store(paused); }
 
  private:
+  // The status' counters now: the summary's and the producer's.
+  SourceCounters CountersOf(const SourceSummary& summary) const;
   SourceApp(SourceConfig config, std::unique_ptr<common::Producer> producer,
             std::unique_ptr<common::HttpClient> http, std::unique_ptr<CursorStore> cursors, common::Clock* clock);
   // One poll: the backlog of an interrupted poll if there is one, else every page newer than the

@@ -1,5 +1,7 @@
 #include "source-connector/source_control.h"
 
+#include <string_view>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +11,7 @@
 #include "common/logging.h"
 #include "common/rfc3339.h"
 #include "source-connector/cursor_store.h"
+#include "source-connector/source_counters.h"
 #include "source-connector/stream_rules.h"
 
 namespace tweetstream::source {
@@ -187,14 +190,16 @@ grpc::Status SourceControlService::ResetCursor(grpc::ServerContext* context, con
 }
 
 void RegisterSourceMetrics(control::ConnectorHost* host, common::MetricsRegistry* registry) {
-  control::RegisterHostMetrics(host, {
-      {"tweetstream_source_read", "Tweets read (API pages, stream lines, files, generator).", &v1::Counters::read},
-      {"tweetstream_source_delivered", "Tweets whose delivery Kafka confirmed.", &v1::Counters::produced},
-      {"tweetstream_source_delivery_failed", "Tweets whose delivery failed for good.", &v1::Counters::failed},
-      {"tweetstream_source_skipped", "Records that could not be mapped (malformed, no id or text).",
-       &v1::Counters::skipped},
-      {"tweetstream_source_requests", "X API requests sent.", &v1::Counters::requests},
-  }, registry);
+  control::RegisterHostMetrics(host, {}, registry);
+  // Every counter of source_counters.h the control plane carries, as tweetstream_source_<name>.
+#define TWEETSTREAM_SOURCE_COUNTER_METRIC(name, where, field, help)                                       \
+  if (std::string_view(#where) != "none") {                                                              \
+    registry->AddCounterFunction("tweetstream_source_" #name, help, [host] {                             \
+      return static_cast<double>(TWEETSTREAM_SOURCE_COUNTER_GET_##where(host->Status(false), field));    \
+    });                                                                                                  \
+  }
+  TWEETSTREAM_SOURCE_COUNTERS(TWEETSTREAM_SOURCE_COUNTER_METRIC)
+#undef TWEETSTREAM_SOURCE_COUNTER_METRIC
   registry->AddGaugeFunction("tweetstream_source_rate_limit_remaining",
                              "Requests the X API's current rate-limit window still allows (-1 = unknown).",
                              [host] { return static_cast<double>(host->Status(false).source().rate_limit().remaining()); });

@@ -74,11 +74,6 @@ void SourceStatus::SetRules(int64_t owned, int64_t shared, const std::vector<Rul
   foreign_rules_.assign(foreign.begin(), foreign.begin() + std::min<size_t>(foreign.size(), 20));
 }
 
-void SourceStatus::SetTooLarge(int64_t count) {
-  absl::MutexLock lock(&mu_);
-  too_large_ = count;
-}
-
 void SourceStatus::SetStream(const StreamCounters& c) {
   absl::MutexLock lock(&mu_);
   stream_.outstanding = c.outstanding;
@@ -109,11 +104,9 @@ void SourceStatus::SetSearchCounters(int64_t bad_pages, int64_t window_gaps, int
   window_gap_seconds_ = window_gap_seconds;
 }
 
-void SourceStatus::SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
-                               int64_t api_problems, int64_t requests, int64_t polls) {
+void SourceStatus::SetCounters(const SourceCounters& counters) {
   absl::MutexLock lock(&mu_);
-  const int64_t values[8] = {read, produced, delivered, failed, skipped, api_problems, requests, polls};
-  for (int i = 0; i < 8; ++i) counters_[i] = values[i];
+  counters_ = counters;
 }
 
 std::string SourceStatus::ToJson(const std::string& connector_name) const {
@@ -126,14 +119,13 @@ std::string SourceStatus::ToJson(const std::string& connector_name) const {
   w.Key("since"); Str(w, common::Rfc3339Millis(since_));
   w.Key("cause"); Str(w, cause_);
   w.Key("updated_at"); Str(w, common::Rfc3339Millis(absl::Now()));
-  static const char* kNames[8] = {"read", "produced", "delivered", "delivery_failed", "skipped", "api_problems", "requests", "polls"};
   w.Key("counters");
   w.StartObject();
-  for (int i = 0; i < 8; ++i) {
-    w.Key(kNames[i]);
-    w.Int64(counters_[i]);
-  }
-  w.Key("too_large"); w.Int64(too_large_);
+#define TWEETSTREAM_SOURCE_COUNTER_JSON(name, where, field, help) \
+  w.Key(#name);                                                   \
+  w.Int64(counters_.name);
+  TWEETSTREAM_SOURCE_COUNTERS(TWEETSTREAM_SOURCE_COUNTER_JSON)
+#undef TWEETSTREAM_SOURCE_COUNTER_JSON
   w.EndObject();
   w.Key("cursor");
   w.StartObject();
@@ -202,13 +194,7 @@ void SourceStatus::WriteFile(const std::string& path, const std::string& connect
 
 void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
   absl::MutexLock lock(&mu_);
-  // counters_: read, produced (enqueued), delivered, delivery_failed, skipped, api_problems, requests, polls
-  connector::v1::Counters* c = out->mutable_counters();
-  c->set_read(counters_[0]);
-  c->set_produced(counters_[2]);
-  c->set_failed(counters_[3]);
-  c->set_skipped(counters_[4]);
-  c->set_requests(counters_[6]);
+  FillCounters(counters_, out);
   out->set_degraded(state_ == "DEGRADED");
   if (state_ == "DEGRADED" || state_ == "FAILED") out->set_cause(cause_);
   for (const auto& [time, message] : errors_) {
@@ -232,8 +218,6 @@ void SourceStatus::FillProto(connector::v1::ConnectorStatus* out) const {
   d->set_stream_gaps(stream_.gaps);
   d->set_stream_gap_seconds(stream_.gap_seconds);
   d->set_stream_queue_full_waits(stream_.queue_full_waits);
-  d->set_polls(counters_[7]);
-  d->set_api_problems(counters_[5]);
   d->set_rules_owned(rules_owned_);
   d->set_rules_shared(rules_shared_);
   d->set_rules_foreign(rules_foreign_);

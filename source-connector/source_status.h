@@ -12,6 +12,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "source-connector/source_counters.h"
 #include "tweetstream/connector/v1/control.pb.h"
 
 namespace tweetstream::source {
@@ -36,9 +37,8 @@ class SourceStatus {
   // search: the rest of an interrupted poll still to be read ("" when none).
   void SetBacklog(const std::string& description);
   void SetSearchCounters(int64_t bad_pages, int64_t window_gaps, int64_t window_gap_seconds);
-  // Counters, set from the summary.
-  void SetCounters(int64_t read, int64_t produced, int64_t delivered, int64_t failed, int64_t skipped,
-                   int64_t api_problems, int64_t requests, int64_t polls);
+  // The counters (source_counters.h), set from the summary and the producer.
+  void SetCounters(const SourceCounters& counters);
 
   // stream mode (issue 12): the connection, the queue between the socket and Kafka, recovery by recent
   // search and the gaps it could not close (their window is in `gap`).
@@ -60,9 +60,6 @@ class SourceStatus {
   void SetStream(const StreamCounters& counters);
   void SetStreamReader(const StreamCounters& counters);
 
-  // Tweets skipped because their record is larger than the topic accepts (also in `skipped`).
-  void SetTooLarge(int64_t count);
-
   std::string ToJson(const std::string& connector_name) const;
   // The control API's view: degraded/cause, counters, last errors, the source detail.
   void FillProto(connector::v1::ConnectorStatus* out) const;
@@ -80,11 +77,10 @@ class SourceStatus {
           window_gap_seconds_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rl_limit_ ABSL_GUARDED_BY(mu_) = -1, rl_remaining_ ABSL_GUARDED_BY(mu_) = -1,
           rl_reset_ ABSL_GUARDED_BY(mu_) = -1;
-  int64_t counters_[8] ABSL_GUARDED_BY(mu_) = {0, 0, 0, 0, 0, 0, 0, 0};
+  SourceCounters counters_ ABSL_GUARDED_BY(mu_);
   int64_t rules_owned_ ABSL_GUARDED_BY(mu_) = 0, rules_shared_ ABSL_GUARDED_BY(mu_) = 0,
           rules_foreign_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Rule> foreign_rules_ ABSL_GUARDED_BY(mu_);
-  int64_t too_large_ ABSL_GUARDED_BY(mu_) = 0;
   StreamCounters stream_ ABSL_GUARDED_BY(mu_);
   mutable std::atomic<bool> write_failed_logged_{false};
 };
