@@ -139,21 +139,7 @@ absl::Status HttpError(const std::string& what, const common::HttpResponse& resp
     if (absl::StartsWith(reason, "<")) reason = "non-JSON body";
   }
   const std::string message = absl::StrCat(what, " answered HTTP ", response.status, ": ", reason);
-  switch (response.status) {
-    case 401:
-      return absl::UnauthenticatedError(
-          absl::StrCat(message, " — the bearer token (X_BEARER_TOKEN) was rejected; check that it is valid"));
-    case 403:
-      return absl::PermissionDeniedError(
-          absl::StrCat(message, " — stream rules are not in your app's access level"));
-    case 429:
-      return absl::ResourceExhaustedError(absl::StrCat(
-          message, usage_capped ? " — the usage cap is reached; waiting for the rate-limit reset will not help"
-                                : " — rate limited until the window resets"));
-    default:
-      if (response.status >= 500) return absl::UnavailableError(message);
-      return absl::InvalidArgumentError(message);
-  }
+  return XHttpError(response.status, message, usage_capped, "stream rules are not in your app's access level");
 }
 
 std::string AddBody(const std::vector<StreamRule>& rules) {

@@ -153,23 +153,28 @@ absl::Status XApiClient::ErrorFor(const std::string& url, const common::HttpResp
   const std::string where = absl::StrCat("X API ", common::RedactUrl(url), " answered HTTP ", status, ": ");
   bool capped = false;
   const std::string what = DescribeProblemBody(response, &capped);
-  switch (status) {
+  *usage_capped = capped && status == 429;
+  return XHttpError(status, absl::StrCat(where, what), capped, "this endpoint is not in your app's access level");
+}
+
+absl::Status XHttpError(int http_status, absl::string_view message, bool usage_capped, absl::string_view forbidden) {
+  switch (http_status) {
     case 401:
       return absl::UnauthenticatedError(
-          absl::StrCat(where, what, " — the bearer token (X_BEARER_TOKEN) was rejected; check that it is valid"));
+          absl::StrCat(message, " — the bearer token (X_BEARER_TOKEN) was rejected; check that it is valid"));
     case 403:
-      return absl::PermissionDeniedError(
-          absl::StrCat(where, what, " — this endpoint is not in your app's access level"));
+      return absl::PermissionDeniedError(absl::StrCat(message, " — ", forbidden));
     case 429:
-      if (capped) {
-        *usage_capped = true;
-        return absl::ResourceExhaustedError(
-            absl::StrCat(where, what, " — the usage cap is reached; waiting for the rate-limit reset will not help"));
-      }
-      return absl::ResourceExhaustedError(absl::StrCat(where, what, " — rate limited until the window resets"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          message, usage_capped ? " — the usage cap is reached; waiting for the rate-limit reset will not help"
+                                : " — rate limited until the window resets"));
+    case 400:
+      return absl::InvalidArgumentError(absl::StrCat(message, " — the request is wrong; check the query and the fields"));
+    case 404:
+      return absl::InvalidArgumentError(absl::StrCat(message, " — no such endpoint; check the base URL"));
     default:
-      if (status >= 500) return absl::UnavailableError(absl::StrCat(where, what));
-      return absl::InvalidArgumentError(absl::StrCat(where, what));
+      if (http_status >= 500) return absl::UnavailableError(message);
+      return absl::InvalidArgumentError(message);
   }
 }
 

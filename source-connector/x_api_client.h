@@ -96,6 +96,13 @@ struct SearchRequest {
 // is the usage cap (matched on the type URI's suffix: the host part changed over time).
 std::string DescribeProblemBody(const common::HttpResponse& response, bool* usage_capped);
 
+// The one reading of an X API error status, for search, the stream and its rules: `message` (what
+// answered what) plus the hint a user acts on. 401 UNAUTHENTICATED (the token), 403 PERMISSION_DENIED
+// (`forbidden`: what is not in the app's access level), 429 RESOURCE_EXHAUSTED (the rate limit, or with
+// `usage_capped` the usage cap, which no wait helps), 5xx UNAVAILABLE, any other INVALID_ARGUMENT
+// (400: the request; 404: the base URL). Whether to retry is the caller's: see x_stream.cc.
+absl::Status XHttpError(int http_status, absl::string_view message, bool usage_capped, absl::string_view forbidden);
+
 class XApiClient {
  public:
   // `http` must outlive the client.

@@ -222,20 +222,13 @@ absl::Status XStream::Classify(const absl::Status& transfer, const common::HttpR
   const std::string where = absl::StrCat("X API GET ", kStreamPath, " answered HTTP ", head.status, ": ", what);
   switch (head.status) {
     case 401:
-      return absl::UnauthenticatedError(absl::StrCat(
-          where, " — the bearer token (X_BEARER_TOKEN) was rejected; check that it is valid. Not retrying."));
     case 403:
-      return absl::PermissionDeniedError(absl::StrCat(
-          where, " — the filtered stream is not in your app's access level (or the app is not in a project)."));
     case 400:
-      return absl::InvalidArgumentError(absl::StrCat(where, " — the request is wrong; check the field selection"));
-    case 404:
-      return absl::InvalidArgumentError(absl::StrCat(where, " — no such endpoint; check the base URL"));
+    case 404:  // the token, the access level, the request, the URL: retrying cannot help
+      return XHttpError(head.status, where, false,
+                        "the filtered stream is not in your app's access level (or the app is not in a project)");
     case 429:
-      if (usage_capped) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            where, " — the usage cap is reached; waiting for the rate-limit reset will not help. Not retrying."));
-      }
+      if (usage_capped) return XHttpError(head.status, where, true, "");  // no wait helps: not retried
       *kind = FailureKind::kRateLimited;
       *error = where;
       return absl::OkStatus();
