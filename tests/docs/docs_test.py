@@ -10,6 +10,9 @@ What it does, in this order:
    it stands in (README.md's tweet-source / tweet-sink tables), the folder (source-connector/,
    sink-connector/, tools/tweetctl/), a "Both:" paragraph (both connectors); elsewhere any of the three
    binaries, or a script of that README's folder (bench/*.sh, scripts/*.sh) that handles it.
+1b. Configuration tables. README.md's tweet-source and tweet-sink tables name every flag of that binary's
+   `--help` (first column, or the "Both:" paragraph) and no other; each default the table states literally
+   (`60s`, `5 MiB`, on/off, none) is the one `--help` prints (compared by value: 60s == 1m).
 2. Shell blocks. Every fenced block tagged sh/bash/shell/console of README.md, then of every folder
    README (alphabetically), is run in order with bash -e -o pipefail from the repository root; each must
    exit 0 within BLOCK_TIMEOUT. Untagged blocks are output, synopses or diagrams and are not run.
@@ -342,6 +345,90 @@ def check_flags_and_env(readmes):
                         for flag in FLAG.findall(command):
                             check(f"{block.where} ({command.strip()[:60]!r})", flag, [binary])
     log(f"flags and environment names: {checked} mentions checked against the binaries' --help")
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1b. The README's configuration tables against the binaries: every flag a binary's --help lists is in
+# its table (or the "Both:" paragraph), every flag a table names is the binary's, and each literal
+# default the table states is the binary's default (durations, sizes, on/off and "none" compared by value).
+
+def _duration_seconds(text):
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def _normalized_default(text):
+    """A default as a comparable value, or None when the README states it in words (e.g. "4 × batch")."""
+    text = re.sub(r"\s*\(.*\)$", "", text.strip()).strip()
+    literal = text.startswith("`") and text.endswith("`")
+    text = text.strip("`")
+    if text in ("on", "true"):
+        return "true"
+    if text in ("off", "false"):
+        return "false"
+    if text in ("none", ""):
+        return ""
+    size = re.fullmatch(r"(\d+) (KiB|MiB|GiB)", text)
+    if size:
+        return str(int(size.group(1)) << {"KiB": 10, "MiB": 20, "GiB": 30}[size.group(2)])
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+        return text.replace(",", "")
+    seconds = _duration_seconds(text)
+    if seconds is not None:
+        return f"{seconds}s"
+    if not literal or "<" in text:
+        return None
+    return text
+
+
+def check_configuration_tables():
+    readme = open(os.path.join(SOURCE_DIR, "README.md"), encoding="utf-8").read()
+    section = readme[readme.index("## Configuration"):readme.index("\n## ", readme.index("## Configuration") + 5)]
+    both = section[section.index("Both:"):] if "Both:" in section else ""
+    checked = 0
+    for name in ("tweet-source", "tweet-sink"):
+        text = help_text(name)
+        defaults = {f.replace("-", "_"): d for f, d in
+                    re.findall(r"^  --([a-z0-9-]+)\S*   \(default (.*?); env ", text, flags=re.M)}
+        if not defaults:
+            fail(f"{name} --help lists no flags with their defaults")
+            continue
+        header = f"| {name} | default |"
+        if header not in section:
+            fail(f"README.md: no configuration table for {name} ({header!r})")
+            continue
+        start = section.index(header)
+        table = section[start:section.index("\n\n", start)]
+        named = set()
+        for row in table.split("\n")[2:]:
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            if len(cells) < 2:
+                continue
+            flags = [f.replace("-", "_") for f in re.findall(r"`--([a-z0-9-]+)`", cells[0])]
+            named.update(flags)
+            items = [i for i in re.split(r",\s+(?![^(]*\))", cells[1]) if i.strip()] if cells[1] else []
+            if len(items) != len(flags):
+                continue
+            for flag, item in zip(flags, items):
+                want = _normalized_default(item)
+                if want is None or flag not in defaults:
+                    continue
+                have = _normalized_default(defaults[flag] if defaults[flag] != "none" else "")
+                if have is None:
+                    have = defaults[flag]
+                checked += 1
+                if want != have:
+                    fail(f"README.md configuration table: {name} --{flag.replace('_', '-')} defaults to "
+                         f"{defaults[flag]!r} (its --help), the table says {item.strip()!r}")
+        for flag in sorted(named - set(defaults)):
+            fail(f"README.md configuration table of {name}: --{flag.replace('_', '-')} is not its flag (its --help)")
+        named.update(f.replace("-", "_") for f in re.findall(r"`--([a-z0-9-]+)`", both))
+        for flag in sorted(set(defaults) - named):
+            fail(f"README.md configuration table: {name} has --{flag.replace('_', '-')} (its --help), the table does not")
+    log(f"configuration tables: every flag of both binaries in the README, {checked} stated defaults compared")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -780,6 +867,7 @@ def main():
             return 1
     readmes = {path: parse_readme(path) for path in readme_files()}
     check_flags_and_env(readmes)
+    check_configuration_tables()
     ctx = Context()
     try:
         ctx.start_fake_x_api()
