@@ -46,11 +46,8 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::st
   bool flags_done = false;
   for (size_t i = 1; i < storage->size(); ++i) {
     std::string& arg = (*storage)[i];
+    if (arg == "--") flags_done = true;  // before the length check: "--" is 2 characters
     if (flags_done || arg.size() < 3 || arg[0] != '-') continue;
-    if (arg == "--") {
-      flags_done = true;
-      continue;
-    }
     const size_t start = arg[1] == '-' ? 2 : 1;
     const size_t end = std::min(arg.find('='), arg.size());
     for (size_t j = start; j < end; ++j) {
