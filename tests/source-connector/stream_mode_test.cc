@@ -153,25 +153,17 @@ class StreamModeTest : public ::testing::Test {
     return run_status_;
   }
 
-  // A number of the status' "stream" object (-1 when absent).
-  int64_t StreamStat(const std::string& name) {
+  // A number of the status' `object` ("stream", "counters") (-1 when absent).
+  int64_t StatusNumber(const char* object, const std::string& name) {
     const std::string json = app_->status().ToJson(kName);
     rapidjson::Document doc;
     doc.Parse(json.c_str());
-    if (!doc.IsObject() || !doc.HasMember("stream") || !doc["stream"].IsObject()) return -1;
-    const auto& s = doc["stream"];
-    return s.HasMember(name.c_str()) && s[name.c_str()].IsInt64() ? s[name.c_str()].GetInt64() : -1;
+    if (!doc.IsObject() || !doc.HasMember(object) || !doc[object].IsObject()) return -1;
+    const auto& o = doc[object];
+    return o.HasMember(name.c_str()) && o[name.c_str()].IsInt64() ? o[name.c_str()].GetInt64() : -1;
   }
-
-  // A counter of the status' "counters" object (-1 when absent).
-  int64_t Counter(const std::string& name) {
-    const std::string json = app_->status().ToJson(kName);
-    rapidjson::Document doc;
-    doc.Parse(json.c_str());
-    if (!doc.IsObject() || !doc.HasMember("counters") || !doc["counters"].IsObject()) return -1;
-    const auto& c = doc["counters"];
-    return c.HasMember(name.c_str()) && c[name.c_str()].IsInt64() ? c[name.c_str()].GetInt64() : -1;
-  }
+  int64_t StreamStat(const std::string& name) { return StatusNumber("stream", name); }
+  int64_t Counter(const std::string& name) { return StatusNumber("counters", name); }
 
   std::string StatusCursor() {
     const std::string json = app_->status().ToJson(kName);
