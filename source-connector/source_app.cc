@@ -126,8 +126,19 @@ std::string SourceApp::CursorKeyFor(const SourceConfig& config) {
   return absl::StrCat(config.name, "/", config.mode, "/", what);
 }
 
-void SourceApp::WaitWhilePaused() {
-  while (paused_.load() && !stop_.load()) producer_->Poll(std::chrono::milliseconds(100));
+void SourceApp::WaitWhilePaused(const SourceSummary* summary) {
+  while (paused_.load() && !stop_.load()) {
+    producer_->Poll(std::chrono::milliseconds(100));
+    // Paused, the counters are what an operator holds against the topic: current (the deliveries
+    // confirmed during the pause included), not up to 255 tweets behind as while reading.
+    if (summary != nullptr) SetLiveCounters(*summary);
+  }
+}
+
+void SourceApp::SetLiveCounters(const SourceSummary& summary) {
+  const common::ProducerCounters c = producer_->Counters();
+  status_.SetCounters(summary.tweets, c.produced, c.delivered, c.failed, summary.skipped, summary.api_problems,
+                      summary.requests, summary.polls);
 }
 
 namespace {
@@ -396,13 +407,9 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
 }
 
 void SourceApp::Pace(const SourceSummary& summary) {
-  if ((summary.tweets & 255) == 0) {
-    // Keep the status' counters live without a lock per tweet.
-    const common::ProducerCounters c = producer_->Counters();
-    status_.SetCounters(summary.tweets, c.produced, c.delivered, c.failed, summary.skipped, summary.api_problems,
-                        summary.requests, summary.polls);
-  }
-  if (paused_.load()) WaitWhilePaused();
+  // Keep the status' counters live without a lock per tweet.
+  if ((summary.tweets & 255) == 0) SetLiveCounters(summary);
+  if (paused_.load()) WaitWhilePaused(&summary);
   const absl::Time now = clock_->Now();
   if (config_.progress_interval.count() > 0) {
     if (last_progress_ == absl::InfinitePast()) {
@@ -556,7 +563,7 @@ absl::Status SourceApp::RunSearch(SourceSummary* summary) {
                  << " (cursor " << CursorKey() << ")";
   }
   while (!stop_.load()) {
-    WaitWhilePaused();  // no request goes out while paused
+    WaitWhilePaused(summary);  // no request goes out while paused
     const absl::Time poll_start = clock_->Now();
     std::string unread;
     TS_RETURN_IF_ERROR(Poll(&client, &gate, summary, &unread));
