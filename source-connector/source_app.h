@@ -229,6 +229,7 @@ class SourceApp {
   absl::Time paced_since_ = absl::InfinitePast();
   int64_t paced_count_ = 0;
   absl::Time last_progress_ = absl::InfinitePast();
+  absl::Time counters_at_ = absl::InfinitePast();  // when Pace() last refreshed the status' counters
 };
 
 }  // namespace tweetstream::source

@@ -81,13 +81,18 @@ function start(name, args) {
   return child;
 }
 
+// Waits until fn() returns something truthy (other than an object with ok: false, which is shown in
+// the failure as what was last seen).
 async function until(what, fn, timeoutMs = 60000, everyMs = 250) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
     try {
       last = await fn();
-      if (last) return last;
+      if (last && last.ok !== false) {
+        console.log(`ok: ${what} (${Date.now() - deadline + timeoutMs} ms)`);
+        return last;
+      }
     } catch (e) {
       last = e;
     }
@@ -118,6 +123,7 @@ function esProxy(port) {
     url: `http://127.0.0.1:${port}`,
     listen,
     cut: () => new Promise((resolve) => {
+      if (!server.listening) return resolve();
       server.close(() => resolve());
       for (const s of sockets) s.destroy();
     }),
@@ -140,15 +146,16 @@ async function esCount() {
 const text = (page, id) => page.locator(`[data-testid="${id}"]`).innerText();
 const number = async (page, id) => Number((await text(page, id)).replace(/,/g, ""));
 
-let browser;
+let browser, proxy;
 const ports = {};
 try {
-  for (const k of ["source", "sink", "sinkMetrics", "proxy"]) ports[k] = await freePort();
-  const proxy = esProxy(ports.proxy);
+  for (const k of ["source", "sourceMetrics", "sink", "sinkMetrics", "proxy"]) ports[k] = await freePort();
+  proxy = esProxy(ports.proxy);
   await proxy.listen();
 
   const source = start("tweet-source", [bin.source, "--mode=synthetic", "--seed=15", "--rate=150",
-    `--bootstrap-servers=${kafka}`, `--topic=${topic}`, `--control-addr=127.0.0.1:${ports.source}`]);
+    `--bootstrap-servers=${kafka}`, `--topic=${topic}`, `--control-addr=127.0.0.1:${ports.source}`,
+    `--metrics-addr=127.0.0.1:${ports.sourceMetrics}`]);
   const sink = start("tweet-sink", [bin.sink, `--bootstrap-servers=${kafka}`, `--topic=${topic}`,
     `--group-id=${topic}-group`, `--dlq-topic=${topic}-dlq`, `--es-url=${proxy.url}`, `--index=${index}`,
     "--linger=200ms", "--retry-backoff-max=2s", `--control-addr=127.0.0.1:${ports.sink}`,
@@ -180,6 +187,13 @@ try {
   await until("the charts move", async () =>
     Number(await chart.getAttribute("data-points")) > before.points + 2 && (await canvas()) !== before.image, 30000);
   check(Number(await page.locator('[data-testid="chart-lag"]').getAttribute("data-points")) > 0, "lag chart has points");
+  // A steady 150 tweets/s is a steady line, not bursts with seconds of zero between them: every one
+  // of the last 5 points of the page's "into Kafka" series is above zero.
+  await until("the source's delivered/s is steady while tweets flow", async () => {
+    const series = (await (await fetch(url + "api/snapshot")).json()).series;
+    const recent = series.delivered_per_s.slice(-5);
+    return { ok: recent.length === 5 && recent.every((v) => v > 0), recent };
+  }, 30000, 1000);
   await until("latency chart has a p99", async () =>
     JSON.parse(await page.locator('[data-testid="chart-latency"]').getAttribute("data-last"))[2] > 0, 60000);
   check((await text(page, "source-mode")) === "synthetic", "source mode is shown");
@@ -207,8 +221,9 @@ try {
       lag: await number(page, "sink-lag"),
       es: await esCount(),
     };
-    return c.delivered > 0 && c.delivered === c.end && c.end === c.indexed && c.indexed === c.docs &&
-      c.docs === c.es && c.lag === 0 ? c : false;
+    c.ok = c.delivered > 0 && c.delivered === c.end && c.end === c.indexed && c.indexed === c.docs &&
+      c.docs === c.es && c.lag === 0;
+    return c;
   }, 60000, 500);
   const status = JSON.parse(await tweetctl(["--json", "status"], ports));
   check(Number(status.source.counters.produced) === settled.delivered,
@@ -248,5 +263,7 @@ try {
       await new Promise((r) => { c.once("exit", r); setTimeout(r, 30000); });
     }
   }
+  if (proxy) await proxy.cut();
   await fetch(`${esUrl}/${index}`, { method: "DELETE" }).catch(() => {});
+  process.exit(process.exitCode || 0);
 }
