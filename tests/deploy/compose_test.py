@@ -121,7 +121,7 @@ class ComposeFileTest(unittest.TestCase):
         ports = d["ports"]
         self.assertEqual(len(ports), 1)
         p = ports[0]
-        target = str(p["target"]) if isinstance(p, dict) else p.split(":")[-1]
+        target = str(p["target"]) if isinstance(p, dict) else p.split(":")[-1].split("/")[0]
         published = str(p["published"]) if isinstance(p, dict) else p.split(":")[1]
         self.assertEqual((target, published), (port, "8088"))
         # The names are tweetctl's: each TWEETCTL_<FLAG> twin of a flag its --help lists.

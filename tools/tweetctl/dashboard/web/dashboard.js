@@ -99,7 +99,8 @@ function render(snap) {
   const so = snap.source.status;
   const sd = (so && so.source) || {};
   $("source-mode").textContent = sd.mode || "–";
-  $("source-cursor").textContent = sd.cursor ? `${sd.cursor}  (${sd.cursor_key || ""})` : "(none yet)";
+  $("source-cursor").textContent = sd.cursor ? `${sd.cursor}  (${sd.cursor_key || ""})`
+    : sd.mode === "synthetic" ? "(generated tweets: no cursor)" : "(none yet)";
   const rl = sd.rate_limit;
   $("source-rate-limit").textContent = !rl || Number(rl.limit) < 0 ? "unknown"
     : `${num(rl.remaining)} of ${num(rl.limit)} left` + (rl.reset ? `, resets ${rl.reset}` : "");
@@ -144,7 +145,7 @@ function render(snap) {
   $("index-name").textContent = kd.index || "";
   $("index-docs").textContent = ko && Number(kd.index_document_count) >= 0 ? num(kd.index_document_count) : "unknown";
   const lat = [lastValue(s.latency_p50_ms), lastValue(s.latency_p95_ms), lastValue(s.latency_p99_ms)];
-  $("latency-now").textContent = lat[0] === null ? "–" : lat.map((v) => `${rate(v)} ms`).join(" · ");
+  $("latency-now").textContent = lat[0] === null ? "–" : lat.map((v) => `${rate(v)}\u00a0ms`).join(" · ");
 
   renderErrors("source-errors", so);
   renderErrors("sink-errors", ko);
