@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -121,20 +122,29 @@ struct DashboardServer::Impl {
     }
   }
 
+  // A unary call's context: tweetctl's token and deadline, but never longer than two intervals, so
+  // that a sink that does not answer delays the charts by that much, not by --timeout.
+  std::unique_ptr<grpc::ClientContext> SampleContext() {
+    std::unique_ptr<grpc::ClientContext> context = sink->NewCallContext();
+    const absl::Duration wait = std::min(sink->timeout(), options.sample_interval * 2);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + wait));
+    return context;
+  }
+
   // Once per interval: the sink's metrics and dead-letter counters, then one point of every series.
   void Sample() {
     absl::Time next = absl::Now();
     while (!stop.WaitForNotificationWithTimeout(next - absl::Now())) {
       std::string error;
       {
-        auto context = sink->NewCallContext();
+        auto context = SampleContext();
         v1::GetMetricsResponse metrics;
         grpc::Status s = sink->control().GetMetrics(context.get(), v1::GetMetricsRequest(), &metrics);
         if (s.ok()) model.OnSinkMetrics(metrics, absl::Now());
         else error = absl::StrCat("GetMetrics: ", Describe(s));
       }
       {
-        auto context = sink->NewCallContext();
+        auto context = SampleContext();
         v1::DeadLetterStats stats;
         grpc::Status s = sink->sink().GetDeadLetterStats(context.get(), v1::GetDeadLetterStatsRequest(), &stats);
         if (s.ok()) model.OnDeadLetterStats(stats);
