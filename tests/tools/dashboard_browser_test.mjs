@@ -71,8 +71,15 @@ function freePort() {
 }
 
 const children = [];
-function start(name, args) {
-  const child = spawn(args[0], args.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+// Both control planes require a token, as a deployment would: the dashboard gets it as every
+// tweetctl command does (TWEETCTL_TOKEN), and the page never sees it.
+const token = `t0ken-${unique}`;
+const tokenFile = path.join(build, `${unique}.token`);
+fs.writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
+const withToken = { ...process.env, TWEETCTL_TOKEN: token };
+
+function start(name, args, env = process.env) {
+  const child = spawn(args[0], args.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
   child.log = "";
   child.stdout.on("data", (d) => (child.log += d));
   child.stderr.on("data", (d) => (child.log += d));
@@ -130,9 +137,9 @@ function esProxy(port) {
   };
 }
 
-async function tweetctl(args, ports) {
+async function tweetctl(args, ports, env = withToken) {
   const { stdout } = await run(bin.tweetctl,
-    [`--source=127.0.0.1:${ports.source}`, `--sink=127.0.0.1:${ports.sink}`, ...args]);
+    [`--source=127.0.0.1:${ports.source}`, `--sink=127.0.0.1:${ports.sink}`, ...args], { env });
   return stdout;
 }
 
@@ -155,13 +162,13 @@ try {
 
   const source = start("tweet-source", [bin.source, "--mode=synthetic", "--seed=15", "--rate=150",
     `--bootstrap-servers=${kafka}`, `--topic=${topic}`, `--control-addr=127.0.0.1:${ports.source}`,
-    `--metrics-addr=127.0.0.1:${ports.sourceMetrics}`]);
+    `--metrics-addr=127.0.0.1:${ports.sourceMetrics}`, `--control-token-file=${tokenFile}`]);
   const sink = start("tweet-sink", [bin.sink, `--bootstrap-servers=${kafka}`, `--topic=${topic}`,
     `--group-id=${topic}-group`, `--dlq-topic=${topic}-dlq`, `--es-url=${proxy.url}`, `--index=${index}`,
     "--linger=200ms", "--retry-backoff-max=2s", `--control-addr=127.0.0.1:${ports.sink}`,
-    `--metrics-addr=127.0.0.1:${ports.sinkMetrics}`]);
+    `--metrics-addr=127.0.0.1:${ports.sinkMetrics}`, `--control-token-file=${tokenFile}`]);
   const dashboard = start("tweetctl dashboard", [bin.tweetctl, `--source=127.0.0.1:${ports.source}`,
-    `--sink=127.0.0.1:${ports.sink}`, "dashboard", "--listen=127.0.0.1:0"]);
+    `--sink=127.0.0.1:${ports.sink}`, "dashboard", "--listen=127.0.0.1:0"], withToken);
   const url = await until("tweetctl dashboard prints its address",
     () => (dashboard.log.match(/dashboard: (http:\/\/\S+)/) || [])[1], 30000);
   console.log(`dashboard at ${url}`);
@@ -198,6 +205,10 @@ try {
     JSON.parse(await page.locator('[data-testid="chart-latency"]').getAttribute("data-last"))[2] > 0, 60000);
   check((await text(page, "source-mode")) === "synthetic", "source mode is shown");
   check(await page.locator('[data-testid="banner"]').isHidden(), "no banner while all is well");
+  const anonymous = await tweetctl(["status"], ports, { ...process.env, TWEETCTL_TOKEN: "" }).then(() => 0, (e) => e.code);
+  check(anonymous === 1, `the control planes refuse calls without the token (tweetctl exit ${anonymous}): the page's data came with it`);
+  const html = await (await fetch(url + "api/snapshot")).text() + await page.content();
+  check(!html.includes(token), "the token is nowhere in the page or the snapshot");
 
   // --- Pause the sink: PAUSED on the page within 2 s.
   await tweetctl(["pause", "sink"], ports);
@@ -267,6 +278,7 @@ try {
     }
   }
   if (proxy) await proxy.cut();
+  fs.rmSync(tokenFile, { force: true });
   await fetch(`${esUrl}/${index}`, { method: "DELETE" }).catch(() => {});
   process.exit(process.exitCode || 0);
 }
