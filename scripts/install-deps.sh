@@ -26,7 +26,8 @@ BUILD_PACKAGES=(
   libbenchmark-dev
   ccache
 )
-RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3 python3-venv)
+# chromium: the headless browser that tests/tools/dashboard_browser_test.mjs drives (playwright-core).
+RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3 python3-venv chromium)
 
 # What tweet-source, tweet-sink and tweetctl load at run time (bookworm's names); ca-certificates for
 # https:// (the X API, Elasticsearch over TLS). libc6, libstdc++6 and libgcc-s1 are in every Debian image.

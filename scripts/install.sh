@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian 12 machine for tweetstream: Debian packages, the test venv, grpcurl (built
-# from the Go module proxy, install-grpcurl.sh), buf (from npm, install-buf.sh), then Apache Kafka's broker and an Elasticsearch node
+# from the Go module proxy, install-grpcurl.sh), buf (from npm, install-buf.sh), the dashboard's pinned npm packages (install-dashboard-assets.sh), then Apache Kafka's broker and an Elasticsearch node
 # from Maven Central into the git-ignored .cache/ folder, and the unprivileged user that Elasticsearch
 # runs as. Idempotent: what is already there is kept, a second run is a no-op.
 #
@@ -16,6 +16,7 @@ bash "$here/install-deps.sh"
 bash "$here/install-python-deps.sh"
 bash "$here/install-grpcurl.sh"
 bash "$here/install-buf.sh"
+bash "$here/install-dashboard-assets.sh"
 
 mkdir -p "$CACHE_DIR"
 

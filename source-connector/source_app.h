@@ -223,11 +223,15 @@ class SourceApp {
   std::string framed_;
   // The value to produce for `value` (the serialized envelope): itself, or framed into framed_.
   absl::string_view FrameValue(absl::string_view value);
-  // Blocks while paused (serving delivery reports), until resumed or stopped.
-  void WaitWhilePaused();
+  // Blocks while paused (serving delivery reports), until resumed or stopped; with `summary`, keeps
+  // the status' counters current meanwhile.
+  void WaitWhilePaused(const SourceSummary* summary = nullptr);
+  // The status' counters from `summary` and the producer's, now.
+  void SetLiveCounters(const SourceSummary& summary);
   absl::Time paced_since_ = absl::InfinitePast();
   int64_t paced_count_ = 0;
   absl::Time last_progress_ = absl::InfinitePast();
+  absl::Time counters_at_ = absl::InfinitePast();  // when Pace() last refreshed the status' counters
 };
 
 }  // namespace tweetstream::source

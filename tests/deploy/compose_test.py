@@ -42,7 +42,7 @@ class ComposeFileTest(unittest.TestCase):
 
     def test_valid_without_an_engine_and_with_every_service(self):
         self.assertEqual(set(self.services), {"kafka", "kafka-init", "elasticsearch", "kibana", "kibana-setup",
-                                              "tweet-source", "tweet-sink"})
+                                              "tweet-source", "tweet-sink", "dashboard"})
         # Also without any .env: the defaults alone must make a valid stack.
         self.assertIn("tweet-source", dc.compose_config()["services"])
 
@@ -108,7 +108,29 @@ class ComposeFileTest(unittest.TestCase):
                 published.setdefault(name, []).append(p)
                 host_ip = p.get("host_ip") if isinstance(p, dict) else p.split(":")[0]
                 self.assertEqual(host_ip, "127.0.0.1", f"{name} publishes {p} beyond loopback")
-        self.assertEqual(set(published), {"kibana", "tweet-source", "tweet-sink"})
+        self.assertEqual(set(published), {"kibana", "tweet-source", "tweet-sink", "dashboard"})
+
+    def test_the_dashboard_follows_both_control_planes_from_an_existing_image(self):
+        d = self.services["dashboard"]
+        self.assertEqual(d["image"], self.services["tweet-sink"]["image"], "no image of its own")
+        self.assertEqual(d["entrypoint"], ["tweetctl", "dashboard"])
+        env = d["environment"]
+        self.assertEqual(env["TWEETCTL_SOURCE"], "tweet-source:" + self.services["tweet-source"]["environment"]["TWEET_SOURCE_CONTROL_ADDR"].split(":")[-1])
+        self.assertEqual(env["TWEETCTL_SINK"], "tweet-sink:" + self.services["tweet-sink"]["environment"]["TWEET_SINK_CONTROL_ADDR"].split(":")[-1])
+        port = env["TWEETCTL_LISTEN"].split(":")[-1]
+        ports = d["ports"]
+        self.assertEqual(len(ports), 1)
+        p = ports[0]
+        target = str(p["target"]) if isinstance(p, dict) else p.split(":")[-1].split("/")[0]
+        published = str(p["published"]) if isinstance(p, dict) else p.split(":")[1]
+        self.assertEqual((target, published), (port, "8088"))
+        # The names are tweetctl's: each TWEETCTL_<FLAG> twin of a flag its --help lists.
+        tweetctl = dc.tweetctl_binary()
+        if tweetctl:
+            usage = subprocess.run([tweetctl, "--help"], capture_output=True, text=True, timeout=60).stdout
+            for name in env:
+                flag = "--" + name[len("TWEETCTL_"):].lower().replace("_", "-")
+                self.assertIn(flag + " ", usage, f"{name}: tweetctl has no flag {flag}")
 
     def test_no_secret_in_the_compose_file(self):
         with open(os.path.join(dc.COMPOSE_DIR, "docker-compose.yml")) as f:

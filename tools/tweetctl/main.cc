@@ -31,6 +31,8 @@ ABSL_FLAG(int64_t, count, 0, "watch: stop after this many updates (0 = until Ctr
 ABSL_FLAG(absl::Duration, interval, tweetstream::tweetctl::Options{}.interval, "watch: snapshot interval");
 ABSL_FLAG(bool, dry_run, false, "rules add|delete: validate only, change nothing");
 ABSL_FLAG(std::string, tag, "", "rules add: the tag of the new rules");
+ABSL_FLAG(std::string, listen, tweetstream::tweetctl::Options{}.listen,
+          "dashboard: host:port of the web page (port 0 = any free port)");
 ABSL_FLAG(std::string, to, "", "offsets reset: earliest, latest, an RFC 3339 time, or PARTITION:OFFSET,...");
 
 namespace {
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
   options.dry_run = absl::GetFlag(FLAGS_dry_run);
   options.tag = absl::GetFlag(FLAGS_tag);
   options.to = absl::GetFlag(FLAGS_to);
+  options.listen = absl::GetFlag(FLAGS_listen);
 
   // The token: --token-file (or its twin TWEETCTL_TOKEN_FILE), else TWEETCTL_TOKEN. Never printed.
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
@@ -93,9 +96,9 @@ int main(int argc, char** argv) {
     options.tls_ca_pem = *pem;
   }
 
-  // Only watch runs until interrupted: it ends its streams cleanly (exit 0). Other commands are
-  // bounded by --timeout and keep the default Ctrl-C behaviour.
-  if (!positional->empty() && (*positional)[0] == "watch") {
+  // Only watch and dashboard run until interrupted: they end their streams cleanly (exit 0). Other
+  // commands are bounded by --timeout and keep the default Ctrl-C behaviour.
+  if (!positional->empty() && ((*positional)[0] == "watch" || (*positional)[0] == "dashboard")) {
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     options.interrupted = &g_interrupted;

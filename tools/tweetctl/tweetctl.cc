@@ -24,6 +24,7 @@
 #include "common/rfc3339.h"
 #include "tools/tweetctl/args.h"
 #include "tools/tweetctl/client.h"
+#include "tools/tweetctl/dashboard/dashboard_server.h"
 #include "tools/tweetctl/table.h"
 
 namespace tweetstream::tweetctl {
@@ -37,6 +38,7 @@ absl::Status Options::Validate() const {
   if (timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("--timeout must be positive, e.g. 10s");
   if (interval < absl::Milliseconds(100)) return absl::InvalidArgumentError("--interval must be at least 100ms");
   if (count < 0) return absl::InvalidArgumentError("--count must be 0 (no limit) or positive");
+  if (listen.empty()) return absl::InvalidArgumentError("--listen: empty address");
   return absl::OkStatus();
 }
 
@@ -70,6 +72,9 @@ commands:
   dlq stats                              the sink's dead-letter counters
   metrics [source|sink]                  counters, gauges and histograms
   health [source|sink]                   grpc.health.v1 Check: prints SERVING or NOT_SERVING
+  dashboard [--listen 127.0.0.1:8088]    serves a live web page of the whole pipeline (both
+                                         connectors' status, lag, DLQ, charts of the last 15 minutes)
+                                         until Ctrl-C; open the printed address in a browser
 
 flags (each also read from the environment, e.g. TWEETCTL_SINK=host:port; the command line wins):
   --source ADDR      tweet-source's control address (default 127.0.0.1:50051)
@@ -81,6 +86,8 @@ flags (each also read from the environment, e.g. TWEETCTL_SINK=host:port; the co
   --token-file F     file holding the bearer token; otherwise TWEETCTL_TOKEN. Sent as
                      `authorization: Bearer <token>`, never printed
   --tls-ca F         use TLS, trusting the CA certificates (PEM) in F
+  --listen ADDR      dashboard: where the page is served (default 127.0.0.1:8088; no authentication,
+                     so keep it on loopback or behind a proxy that has some)
   Use `--` before rule values that start with '-': tweetctl rules add -- '-is:retweet #kafka'
 
 exit codes:
@@ -244,6 +251,10 @@ class Ctl {
     if (command == "rules") return Rules(args);
     if (command == "cursor") return Cursor(args);
     if (command == "offsets") return Offsets(args);
+    if (command == "dashboard") {
+      if (args.size() != 1) return Usage(absl::StrCat("unexpected argument '", args[1], "'"));
+      return Dashboard();
+    }
     if (command == "dlq") {
       if (args.size() != 2 || args[1] != "stats") return Usage("expected `dlq stats`");
       return DeadLetterStats();
@@ -923,6 +934,26 @@ class Ctl {
     if (options_.json) PrintKeyedJson(targets, replies);
     else table.Render(out_);
     return code;
+  }
+
+  // ---- dashboard (both)
+  int Dashboard() {
+    dashboard::DashboardOptions options;
+    options.listen = options_.listen;
+    auto server = dashboard::DashboardServer::Start(options, source_.get(), sink_.get());
+    if (!server.ok()) {
+      err_ << "tweetctl: dashboard: " << server.status().message() << '\n';
+      return server.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+    }
+    std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    out_ << "dashboard: http://" << host << ':' << (*server)->port() << "/ (source " << source_->address()
+         << ", sink " << sink_->address() << "); Ctrl-C stops" << std::endl;
+    while (options_.interrupted == nullptr || !options_.interrupted->load()) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    server->reset();
+    return kExitOk;
   }
 
   const Options& options_;

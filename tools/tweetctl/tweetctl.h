@@ -30,8 +30,9 @@ struct Options {
   bool dry_run = false;                        // rules add|delete: validate, change nothing
   std::string tag;                             // rules add: the tag of the new rules
   std::string to;                              // offsets reset: earliest|latest|RFC3339|P:OFFSET,...
+  std::string listen = "127.0.0.1:8088";       // dashboard: host:port of the web page (0 = any port)
 
-  // watch stops (exit 0) when this becomes true (main sets it on SIGINT/SIGTERM). May be null.
+  // watch and dashboard stop (exit 0) when this becomes true (main sets it on SIGINT/SIGTERM). May be null.
   const std::atomic<bool>* interrupted = nullptr;
 
   // INVALID_ARGUMENT naming the option: empty address, non-positive timeout/interval, negative count.
