@@ -49,8 +49,6 @@ namespace {
 
 bool IsFatal(const absl::Status& s) { return absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s); }
 
-int64_t Millis(const google::protobuf::Timestamp& ts) { return ts.seconds() * 1000 + ts.nanos() / 1000000; }
-
 }  // namespace
 
 SinkApp::SinkApp(SinkConfig config, std::function<absl::StatusOr<std::unique_ptr<common::HttpClient>>()> http_factory)
@@ -322,13 +320,20 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     }
     if (error_class.empty()) {
       item->id = envelope.tweet().id();
-      if (envelope.tweet().has_created_at()) item->created_ms = Millis(envelope.tweet().created_at());
-      if (envelope.ingestion().has_ingested_at()) item->ingested_ms = Millis(envelope.ingestion().ingested_at());
+      // Only times the document holds (years 0001..9999) count: anything else (a hostile seconds near
+      // INT64_MAX) is left out of the document, of the latency histograms, and of the index's date.
+      const std::optional<int64_t> created_ms =
+          envelope.tweet().has_created_at() ? DocumentTimeMillis(envelope.tweet().created_at()) : std::nullopt;
+      const std::optional<int64_t> ingested_ms =
+          envelope.ingestion().has_ingested_at() ? DocumentTimeMillis(envelope.ingestion().ingested_at()) : std::nullopt;
+      item->created_ms = created_ms.value_or(-1);
+      item->ingested_ms = ingested_ms.value_or(-1);
       std::string index = config_.index;
       if (config_.IndexIsPattern()) {
-        // Date pattern on created_at (UTC); the ingestion time when the tweet has none.
-        const auto& ts = envelope.tweet().has_created_at() ? envelope.tweet().created_at() : envelope.ingestion().ingested_at();
-        index = absl::FormatTime(config_.index, absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+        // Date pattern on created_at (UTC); the ingestion time when the tweet has none (or one the
+        // document cannot hold); the epoch when neither is usable.
+        const int64_t ms = created_ms ? *created_ms : ingested_ms.value_or(0);
+        index = absl::FormatTime(config_.index, absl::FromUnixMillis(ms), absl::UTCTimeZone());
       }
       item->action = ActionLine("index", index, item->id, item->offset);
     }
