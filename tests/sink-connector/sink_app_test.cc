@@ -301,7 +301,7 @@ TEST_F(SinkAppTest, PoisonRecordsAreDeadLetteredAndTombstonesDelete) {
 
 // A record's bytes are anyone's (issue 16, found by envelope_document_fuzzer): a created_at whose seconds
 // times 1000 overflows int64 (signed overflow, undefined; it wrapped to 384 ms after the epoch here) was
-// observed as a 56-year latency and dated the record into year 584,554,051. A time the document cannot
+// observed as a 56-year latency and dated the record into year 584,556,019. A time the document cannot
 // hold (outside 0001..9999) is now left out of the latency histograms and of the index's date, as it is
 // left out of the document; the record is still indexed once, and a good one beside it counts as before.
 TEST_F(SinkAppTest, ATimestampBeyondWhatTheDocumentHoldsIsNeitherObservedNorUsedForTheIndexDate) {
