@@ -43,7 +43,7 @@ build() {
 seeds() {
   python3 "$ROOT_DIR/tests/fuzz/make_corpus.py" "$FUZZ_DIR/corpus"
   # The envelopes come from the production mapper, run by the envelope target itself.
-  TWEETSTREAM_FUZZ_SEED_BODIES="$FUZZ_DIR/corpus/x_response_fuzzer" \
+  TWEETSTREAM_FUZZ_SEED_BODIES="$FUZZ_DIR/x-bodies" \
   TWEETSTREAM_FUZZ_WRITE_SEEDS="$FUZZ_DIR/corpus/envelope_document_fuzzer" \
     "$FUZZ_BUILD_DIR/tests/fuzz/envelope_document_fuzzer" 2>&1 | tail -n 1
 }

@@ -50,7 +50,8 @@ using tweetstream::fuzz::Check;
 
 std::map<std::string, std::string> Values(const tweetstream::control::FlagConfig& config) {
   std::map<std::string, std::string> out;
-  for (const auto& s : config.Get().settings()) out[s.name()] = s.value();
+  const tweetstream::connector::v1::Config got = config.Get();
+  for (const auto& s : got.settings()) out[s.name()] = s.value();
   return out;
 }
 

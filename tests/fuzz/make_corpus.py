@@ -5,7 +5,8 @@ Made at run time from the recorded X API fixtures (../shared/fixtures/x-api-v2, 
 and samples/, which are read, never copied into the repository; the bulk responses and the settings are
 generated here. Deterministic: the same inputs give the same files (named by their content's hash).
 The envelope_document target's seeds (serialized TweetEnvelopes) are written by that target itself
-(scripts/fuzz.sh runs it with TWEETSTREAM_FUZZ_WRITE_SEEDS), since only the C++ mapper makes them.
+from the X API bodies this script leaves in OUT/../x-bodies/ (scripts/fuzz.sh runs it with
+TWEETSTREAM_FUZZ_WRITE_SEEDS), since only the C++ mapper makes them.
 
   make_corpus.py OUT
 """
@@ -110,6 +111,7 @@ def main() -> None:
     for name, data in sources():
         body = trimmed(data)
         write(out / "x_response_fuzzer", body)
+        write(out.parent / "x-bodies", body)
         write(out / "replay_reader_fuzzer", body)
         lines = lines_of(data)
         for line in lines[:10]:
@@ -125,7 +127,7 @@ def main() -> None:
         write(out / "bulk_response_fuzzer", body)
     for body in settings():
         write(out / "config_update_fuzzer", body)
-    (out / "envelope_document_fuzzer").mkdir(parents=True, exist_ok=True)
+    (out / "envelope_document_fuzzer").mkdir(parents=True, exist_ok=True)  # filled by the target itself
     for target in sorted(p.name for p in out.iterdir() if p.is_dir()):
         counts[target] = len(list((out / target).iterdir()))
     print("make_corpus: " + ", ".join(f"{t} {n}" for t, n in counts.items()) + f" seeds in {out}")
