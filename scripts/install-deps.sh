@@ -6,6 +6,8 @@
 #   install-deps.sh --build-only    the build packages alone (the image's build stage)
 #   install-deps.sh --runtime-only  the shared libraries the binaries link, nothing else (the images'
 #                                   runtime stage); tests/deploy checks this list against `ldd`
+#   install-deps.sh --fuzz          clang 14 and its libFuzzer/sanitizer runtimes alone (scripts/fuzz.sh;
+#                                   install.sh with FUZZ=1); not part of the default lists
 #   --list (after a mode)           print that mode's packages, one a line, and install nothing
 # Quiet by default: one line per step (apt-get update, apt-get install); apt's and dpkg's output goes to
 # a log file, named (with its last lines) when a step fails. INSTALL_DEPS_VERBOSE=1 shows it all.
@@ -26,6 +28,9 @@ BUILD_PACKAGES=(
   libbenchmark-dev
   ccache
 )
+# The fuzz targets (tests/fuzz/, scripts/fuzz.sh): libFuzzer and the sanitizer runtimes come with
+# Debian's clang, in libclang-rt-14-dev. Installed only when fuzzing is asked for.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # chromium: the headless browser that tests/tools/dashboard_browser_test.mjs drives (playwright-core).
 RUNTIME_PACKAGES=(openjdk-17-jre-headless maven python3 python3-venv chromium)
 
@@ -43,6 +48,7 @@ IMAGE_RUNTIME_PACKAGES=(
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-}" == "--runtime-only" ]]; then want=("${IMAGE_RUNTIME_PACKAGES[@]}")
+elif [[ "${1:-}" == "--fuzz" ]]; then want=("${FUZZ_PACKAGES[@]}")
 elif [[ "${1:-}" != "--build-only" ]]; then want+=("${RUNTIME_PACKAGES[@]}"); fi
 if [[ "${2:-}" == "--list" ]]; then printf '%s\n' "${want[@]}"; exit 0; fi
 

@@ -8,11 +8,14 @@
 #   KAFKA_VERSION (3.9.2)  ES_VERSION (7.17.29)  ES_DIST (elasticsearch | opensearch)
 #   scripts/install.sh --extra   also the extra search servers of EXTRA_SEARCH_SERVERS (lib.sh) that
 #                                scripts/test.sh runs the end-to-end tests against
+#   FUZZ=1 scripts/install.sh    also clang 14 and its libFuzzer runtime (install-deps.sh --fuzz), which
+#                                scripts/fuzz.sh otherwise installs itself when it runs
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 bash "$here/install-deps.sh"
+if [[ "${FUZZ:-0}" == 1 ]]; then bash "$here/install-deps.sh" --fuzz; fi
 bash "$here/install-python-deps.sh"
 bash "$here/install-grpcurl.sh"
 bash "$here/install-buf.sh"

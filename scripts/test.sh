@@ -10,6 +10,8 @@
 #   EXTRA_E2E=0 scripts/test.sh     skip the extra servers (EXTRA_SEARCH_SERVERS="" does the same)
 # Without arguments it also builds and runs the container images (scripts/images.sh ci; IMAGES=0 skips)
 # and runs the e2e and kafka tests against Kafka 4.x (scripts/extra-kafka.sh; EXTRA_KAFKA_BROKERS="" skips).
+# Without arguments it also builds the libFuzzer targets with clang and runs each for a short, fixed
+# time on its corpus (scripts/fuzz.sh ci; FUZZ=0 skips, FUZZ_CI_SECONDS sets the time per target).
 # Exits non-zero when any run fails. The recorded X API fixtures are read from
 # ../shared/fixtures/x-api-v2 (or $TWEETSTREAM_FIXTURES).
 set -euo pipefail
@@ -28,6 +30,8 @@ export TWEETSTREAM_KAFKA="$KAFKA_BOOTSTRAP" TWEETSTREAM_ES_URL="$ES_URL"
 cd "$BUILD_DIR"
 rc=0
 ctest --output-on-failure --timeout 900 "$@" || rc=1
+# --- The fuzz targets (issue 16): a short fixed run each, in the full run only. ---------------------
+if (($# == 0)) && [[ "${FUZZ:-1}" == 1 ]]; then bash "$here/fuzz.sh" ci || rc=1; fi
 [[ "$extra_e2e" == 1 ]] || exit $rc
 
 # --- The images built by a real engine and run (issue 13; IMAGES=0 skips), then the e2e and kafka

@@ -150,12 +150,17 @@ void RepairUtf8(absl::string_view in, std::string* out) {
 // google.protobuf.Timestamp's valid range (0001-01-01 .. 9999-12-31, nanos in [0, 1e9)).
 constexpr size_t kTimestampLen = 24;
 
+constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+
+bool InDocumentRange(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() >= kMinSeconds && ts.seconds() <= kMaxSeconds && ts.nanos() >= 0 && ts.nanos() <= 999999999;
+}
+
 bool FormatTimestamp(const google::protobuf::Timestamp& ts, char* buf) {
-  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
-  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (!InDocumentRange(ts)) return false;
   const int64_t seconds = ts.seconds();
   const int32_t nanos = ts.nanos();
-  if (seconds < kMinSeconds || seconds > kMaxSeconds || nanos < 0 || nanos > 999999999) return false;
   int64_t days = seconds / 86400;
   int64_t sod = seconds % 86400;
   if (sod < 0) sod += 86400, --days;
@@ -1023,6 +1028,11 @@ absl::Status RenderDocument(const tweet::v1::TweetEnvelope& envelope, std::strin
   w.End();  // root (never empty: the id is there)
   w.Finish();
   return absl::OkStatus();
+}
+
+std::optional<int64_t> DocumentTimeMillis(const google::protobuf::Timestamp& ts) {
+  if (!InDocumentRange(ts)) return std::nullopt;
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;  // |seconds| < 2.6e11: no overflow
 }
 
 std::string IndexTemplateJson(absl::string_view index_pattern, int priority) {

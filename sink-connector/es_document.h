@@ -13,6 +13,8 @@
 // and counted.
 // Thread-safety: free functions; safe from any thread.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,6 +32,12 @@ struct RenderStats {
 // INVALID_ARGUMENT when the envelope has no tweet id (such a record cannot be indexed by id).
 absl::Status RenderDocument(const tweet::v1::TweetEnvelope& envelope, std::string* out,
                             RenderStats* stats = nullptr);
+
+// Milliseconds since the Unix epoch of a time the document can hold (google.protobuf.Timestamp's valid
+// range, 0001-01-01 .. 9999-12-31, nanos in [0, 1e9): what RenderDocument writes), or nullopt for any
+// other value, which RenderDocument leaves out of the document. A record's bytes are anyone's: a
+// `seconds` near INT64_MAX must not overflow (seconds * 1000 would) into a plausible-looking time.
+std::optional<int64_t> DocumentTimeMillis(const google::protobuf::Timestamp& ts);
 
 // The body of a composable index template (`PUT _index_template/<name>`) for indices matching
 // `index_pattern`: explicit mapping (`dynamic: false` for unknown fields), dates for times, keyword for

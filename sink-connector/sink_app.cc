@@ -49,8 +49,6 @@ namespace {
 
 bool IsFatal(const absl::Status& s) { return absl::IsUnauthenticated(s) || absl::IsPermissionDenied(s); }
 
-int64_t Millis(const google::protobuf::Timestamp& ts) { return ts.seconds() * 1000 + ts.nanos() / 1000000; }
-
 }  // namespace
 
 SinkApp::SinkApp(SinkConfig config, std::function<absl::StatusOr<std::unique_ptr<common::HttpClient>>()> http_factory)
@@ -322,13 +320,22 @@ void SinkApp::Accept(common::ConsumerRecord&& record) {
     }
     if (error_class.empty()) {
       item->id = envelope.tweet().id();
-      if (envelope.tweet().has_created_at()) item->created_ms = Millis(envelope.tweet().created_at());
-      if (envelope.ingestion().has_ingested_at()) item->ingested_ms = Millis(envelope.ingestion().ingested_at());
+      // Only times the document holds (years 0001..9999) count: anything else (a hostile seconds near
+      // INT64_MAX) is left out of the document, of the latency histograms, and of the index's date.
+      const std::optional<int64_t> created =
+          envelope.tweet().has_created_at() ? DocumentTimeMillis(envelope.tweet().created_at()) : std::nullopt;
+      const std::optional<int64_t> ingested =
+          envelope.ingestion().has_ingested_at() ? DocumentTimeMillis(envelope.ingestion().ingested_at()) : std::nullopt;
+      const int64_t created_ms = created.value_or(-1);
+      const int64_t ingested_ms = ingested.value_or(-1);
+      item->created_ms = created_ms;
+      item->ingested_ms = ingested_ms;
       std::string index = config_.index;
       if (config_.IndexIsPattern()) {
-        // Date pattern on created_at (UTC); the ingestion time when the tweet has none.
-        const auto& ts = envelope.tweet().has_created_at() ? envelope.tweet().created_at() : envelope.ingestion().ingested_at();
-        index = absl::FormatTime(config_.index, absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
+        // Date pattern on created_at (UTC); the ingestion time when the tweet has none (or one the
+        // document cannot hold); the epoch when neither is usable.
+        const int64_t ms = created.has_value() ? created_ms : (ingested.has_value() ? ingested_ms : 0);
+        index = absl::FormatTime(config_.index, absl::FromUnixMillis(ms), absl::UTCTimeZone());
       }
       item->action = ActionLine("index", index, item->id, item->offset);
     }

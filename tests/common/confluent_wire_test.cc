@@ -45,7 +45,10 @@ TEST(ConfluentWireTest, UnframeReadsWhatWasFramedAndThePayloadAfterIt) {
     EXPECT_EQ(frame->payload, "payload");
   }
   // [0] spelled out (count 1, index 0) is the same message as the shorthand.
-  auto spelled = common::UnframeConfluentProtobuf(Bytes({0, 0, 0, 0, 9, 2, 0}) + "x");
+  // (The payload is a view into the value: the value must outlive it; ASan's stack-use-after-scope
+  // caught a temporary here.)
+  const std::string spelled_value = Bytes({0, 0, 0, 0, 9, 2, 0}) + "x";
+  auto spelled = common::UnframeConfluentProtobuf(spelled_value);
   ASSERT_TRUE(spelled.ok());
   EXPECT_THAT(spelled->message_indexes, ElementsAre(0));
   EXPECT_EQ(spelled->payload, "x");

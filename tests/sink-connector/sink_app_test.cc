@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sink-connector/offset_tracker.h"
@@ -295,6 +297,49 @@ TEST_F(SinkAppTest, PoisonRecordsAreDeadLetteredAndTombstonesDelete) {
   EXPECT_EQ(headers["dlq.error.class"], "DecodeError");
   EXPECT_EQ(dlq_.records[0].value, *poison.value);
   EXPECT_EQ(app->status().counters().deleted.load(), 1);
+}
+
+// A record's bytes are anyone's (issue 16, found by envelope_document_fuzzer): a created_at whose seconds
+// times 1000 overflows int64 (signed overflow, undefined; it wrapped to 384 ms after the epoch here) was
+// observed as a 56-year latency and dated the record into year 584,556,019. A time the document cannot
+// hold (outside 0001..9999) is now left out of the latency histograms and of the index's date, as it is
+// left out of the document; the record is still indexed once, and a good one beside it counts as before.
+TEST_F(SinkAppTest, ATimestampBeyondWhatTheDocumentHoldsIsNeitherObservedNorUsedForTheIndexDate) {
+  common::MetricsRegistry registry;
+  config_.metrics = &registry;
+  config_.index = "twitter-%Y";
+  std::vector<std::pair<std::string, std::string>> index_of_id;  // from the action lines
+  es_->Route("POST", "/_bulk", [&](const RecordedRequest& request) {
+    for (absl::string_view line : absl::StrSplit(request.body, '\n', absl::SkipEmpty())) {
+      rapidjson::Document doc;
+      doc.Parse(line.data(), line.size());
+      if (doc.IsObject() && doc.HasMember("index")) {
+        index_of_id.emplace_back(doc["index"]["_id"].GetString(), doc["index"]["_index"].GetString());
+      }
+    }
+    return ScriptedResponse{200, {}, BulkResponse(ParseBulk(request.body), [](const BulkAction&) { return 201; })};
+  });
+  common::ConsumerRecord hostile = TweetRecord(0, 0, "900");
+  {
+    tweet::v1::TweetEnvelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(*hostile.value));
+    envelope.mutable_tweet()->mutable_created_at()->set_seconds(18446744073709552);  // * 1000 = 2^64 + 384
+    envelope.mutable_ingestion()->mutable_ingested_at()->set_seconds(1700000000);
+    hostile.value = envelope.SerializeAsString();
+  }
+  AddRecords({hostile, TweetRecord(0, 1, "901")});
+  auto app = MakeApp();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(RunUntil(app.get(), [&] { return LastCommitted(0) == 2; }).ok());
+
+  EXPECT_EQ(app->status().counters().indexed.load(), 2);
+  EXPECT_TRUE(dlq_.records.empty());
+  // Only the good record's created_at is observed.
+  EXPECT_THAT(registry.RenderText(), HasSubstr("tweetstream_sink_latency_since_created_seconds_count 1\n"));
+  // The hostile one is dated by its ingestion time (2023), as a tweet without created_at is.
+  std::map<std::string, std::string> index(index_of_id.begin(), index_of_id.end());
+  EXPECT_EQ(index["900"], "twitter-2023");
+  EXPECT_EQ(index["901"], "twitter-2023");
 }
 
 // --value-format=confluent-protobuf (issue 14): the sink reads the Confluent wire format and plain values
