@@ -393,7 +393,8 @@ absl::Status SourceApp::HandleBody(absl::string_view body, const MappingContext&
       ++summary->too_large;
       ++summary->skipped;
       const std::string message = absl::StrCat(
-          "tweet ", tweet.id, " skipped: its record (", tweet.id.size() + tweet.value.size(), " bytes) is larger than ",
+          "tweet ", tweet.id, " skipped (", context.origin, "): its record (", tweet.id.size() + tweet.value.size(),
+          " bytes) is larger than ",
           topic_max_bytes_ > 0 ? absl::StrCat("topic ", config_.topic, " accepts (max.message.bytes ", topic_max_bytes_, ")")
                                : std::string("the producer accepts (message.max.bytes)"),
           "; ", produced.message());
