@@ -26,8 +26,9 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(5);
 // Requests served at once. A scraper keeps one connection alive; a few more cover curl and tests.
 constexpr size_t kThreads = 4;
 
-// Splits "host:port" / "[v6]:port"; false when malformed. An empty host means every interface.
-bool ParseAddress(const std::string& address, std::string* host, int* port) {
+}  // namespace
+
+bool ParseListenAddress(const std::string& address, std::string* host, int* port) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) return false;
   std::string h = address.substr(0, colon);
@@ -43,15 +44,10 @@ bool ParseAddress(const std::string& address, std::string* host, int* port) {
   return true;
 }
 
-// cpp-httplib's default sets SO_REUSEPORT, with which a second server binds a port that is already
-// in use and the two share the traffic silently. SO_REUSEADDR alone still allows a restart while
-// old connections sit in TIME_WAIT, and makes "address in use" an error again.
-void SocketOptions(int sock) {
+void ExclusiveListenSocket(int sock) {
   int yes = 1;
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
-
-}  // namespace
 
 struct MetricsHttpServer::Impl {
   httplib::Server server;
@@ -67,7 +63,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   if (registry == nullptr) return absl::InvalidArgumentError("metrics HTTP server: no registry");
   std::string host;
   int port = 0;
-  if (!ParseAddress(address, &host, &port)) {
+  if (!ParseListenAddress(address, &host, &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics address \"", address, "\" is not host:port (e.g. 127.0.0.1:9464, [::1]:0)"));
   }
@@ -75,7 +71,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(cons
   auto impl = std::make_unique<Impl>();
   Impl* raw = impl.get();
   httplib::Server& server = raw->server;
-  server.set_socket_options(SocketOptions);
+  server.set_socket_options(ExclusiveListenSocket);
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);

@@ -19,6 +19,14 @@
 
 namespace tweetstream::common {
 
+// The listen addresses of our HTTP servers (this one, tweetctl's dashboard): "host:port" or "[v6]:port",
+// an empty host meaning every interface (0.0.0.0). False when malformed.
+bool ParseListenAddress(const std::string& address, std::string* host, int* port);
+// cpp-httplib's socket options set SO_REUSEPORT, with which a second server binds a port already in use
+// and the two share its traffic silently. This sets SO_REUSEADDR alone: a restart still binds while old
+// connections sit in TIME_WAIT, and "address in use" is an error again. For set_socket_options().
+void ExclusiveListenSocket(int sock);
+
 class MetricsHttpServer {
  public:
   // `address` is "host:port" ("127.0.0.1:9464", "[::1]:0", ":9464" for every interface); port 0

@@ -1,5 +1,7 @@
 #include "tools/tweetctl/dashboard/dashboard_server.h"
 
+#include "common/metrics_http.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -32,29 +34,6 @@ constexpr size_t kThreads = 8;
 constexpr absl::Duration kStartTimeout = absl::Seconds(5);
 // Ceiling of the wait between two reconnects of a broken WatchStatus stream.
 constexpr absl::Duration kMaxReconnectWait = absl::Seconds(5);
-
-bool ParseAddress(const std::string& address, std::string* host, int* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string h = address.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
-    h = h.substr(1, h.size() - 2);
-  } else if (h.find(':') != std::string::npos) {
-    return false;  // an IPv6 address needs brackets
-  }
-  int p = 0;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 0 || p > 65535) return false;
-  *host = h.empty() ? "0.0.0.0" : h;
-  *port = p;
-  return true;
-}
-
-// No SO_REUSEPORT (cpp-httplib's default): a second dashboard on the same port is an error, not a
-// silent share of the traffic.
-void SocketOptions(int sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-}
 
 std::string Describe(const grpc::Status& status) {
   return absl::StrCat(CodeName(status.error_code()), ": ", status.error_message());
@@ -255,7 +234,7 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(const Da
   }
   std::string host;
   int port = 0;
-  if (!ParseAddress(options.listen, &host, &port)) {
+  if (!common::ParseListenAddress(options.listen, &host, &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen \"", options.listen, "\" is not host:port (e.g. 127.0.0.1:8088, [::1]:0)"));
   }
@@ -267,7 +246,7 @@ absl::StatusOr<std::unique_ptr<DashboardServer>> DashboardServer::Start(const Da
   raw->model.SetAddress(Side::kSink, sink->address());
 
   httplib::Server& server = raw->server;
-  server.set_socket_options(SocketOptions);
+  server.set_socket_options(common::ExclusiveListenSocket);
   server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
