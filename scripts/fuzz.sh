@@ -4,7 +4,10 @@
 #   scripts/fuzz.sh                  build the targets and list them
 #   scripts/fuzz.sh TARGET SECONDS   run one target (x_response or x_response_fuzzer, ...) for SECONDS
 #   scripts/fuzz.sh ci [SECONDS]     build, then every target for SECONDS each (default $FUZZ_CI_SECONDS,
-#                                    30); what scripts/test.sh runs (FUZZ=0 skips it there)
+#                                    30), then `unit` (FUZZ_UNIT=0 skips it); what scripts/test.sh runs
+#                                    (FUZZ=0 skips it there)
+#   scripts/fuzz.sh unit             the C++ unit and integration tests built in build-fuzz/ and run under ASan+UBSan with
+#                                    leak detection
 # Each run starts from the target's corpus in $FUZZ_DIR/corpus/TARGET/ (default .cache/fuzz/): the seeds
 # made by tests/fuzz/make_corpus.py from ../shared/fixtures/x-api-v2 and samples/ (never copied into
 # the repository), plus every new entry an earlier run kept there. A crash, a sanitizer report or a
@@ -75,6 +78,23 @@ run() {
   return $rc
 }
 
+# unit_tests: the C++ unit and integration tests built in $FUZZ_BUILD_DIR too (the libraries there are already compiled
+# with ASan+UBSan for the targets, so only the tests' own sources compile) and run under the sanitizers
+# with leak detection (issue 16 point 3); a report fails the test. Python tests (deploy_*) are left out.
+unit_tests() {
+  local begin=$SECONDS tests=()
+  cmake -S "$ROOT_DIR" -B "$FUZZ_BUILD_DIR" -DTWEETSTREAM_BUILD_TESTS=ON >/dev/null
+  mapfile -t tests < <(cd "$FUZZ_BUILD_DIR" && ctest -N -L '^(unit|integration)$' | sed -n 's/.*Test *#[0-9]*: \(.*\)$/\1/p' | grep -v '^deploy_')
+  ninja -C "$FUZZ_BUILD_DIR" -j "${FUZZ_JOBS:-2}" "${tests[@]}"
+  local rc=0
+  (cd "$FUZZ_BUILD_DIR" &&
+   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}" \
+   UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+     ctest -L '^(unit|integration)$' -E '^deploy_' --output-on-failure --timeout 900) || rc=1
+  echo "fuzz: ${#tests[@]} unit and integration tests under ASan+UBSan (leak detection on) in $((SECONDS - begin)) s with the build"
+  return $rc
+}
+
 target_name() {
   local t="${1%_fuzzer}_fuzzer"
   for known in "${TARGETS[@]}"; do [[ "$known" == "$t" ]] && { echo "$t"; return 0; }; done
@@ -94,10 +114,15 @@ case "${1:-}" in
     rc=0
     for t in "${TARGETS[@]}"; do run "$t" "${2:-$FUZZ_CI_SECONDS}" || rc=1; done
     echo "fuzz: ${#TARGETS[@]} targets in $((SECONDS - begin)) s with the build"
+    if [[ "${FUZZ_UNIT:-1}" == 1 ]]; then unit_tests || rc=1; fi
     exit $rc
     ;;
+  unit)
+    build
+    unit_tests
+    ;;
   *)
-    (($# == 2)) && [[ "$2" =~ ^[0-9]+$ ]] || { sed -n '2,14p' "$0" >&2; exit 2; }
+    (($# == 2)) && [[ "$2" =~ ^[0-9]+$ ]] || { sed -n '2,16p' "$0" >&2; exit 2; }
     target="$(target_name "$1")"
     build
     seeds
