@@ -28,9 +28,11 @@ void OnSignal(int) { g_stop_requested.store(true); }  // an atomic store: async-
 
 }  // namespace
 
-int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, int argc, char** argv) {
+int ParseFlagsAndEnvironment(const SettingsTable& settings, int argc, char** argv) {
+  const char* program = settings.program.c_str();
+  const char* env_prefix = settings.env_prefix.c_str();
   if (AsksForHelp(argc, argv)) {
-    std::string help = FlagHelp(absl::ProgramUsageMessage(), env_prefix);
+    std::string help = FlagHelp(absl::ProgramUsageMessage(), settings);
     for (int i = 1; i < argc; ++i) {
       if (absl::string_view(argv[i]) == "--" ) break;
       if (absl::EndsWith(argv[i], "-helpfull")) {
@@ -51,7 +53,7 @@ int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, int ar
   }
   std::vector<std::string> storage;
   std::vector<char*> normalized = common::NormalizeFlagNames(argc, argv, &storage);
-  if (std::vector<std::string> unknown = UnknownFlagErrors(normalized); !unknown.empty()) {
+  if (std::vector<std::string> unknown = UnknownFlagErrors(settings, normalized); !unknown.empty()) {
     for (const std::string& error : unknown) std::fprintf(stderr, "%s: %s\n", program, error.c_str());
     std::fprintf(stderr, "%s: `%s --help` lists the flags\n", program, program);
     return 2;

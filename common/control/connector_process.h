@@ -19,6 +19,7 @@
 #include "common/control/connector_host.h"
 #include "common/control/control_server.h"
 #include "common/control/flag_config.h"
+#include "common/control/settings.h"
 #include "common/metrics.h"
 
 namespace tweetstream::control {
@@ -35,11 +36,11 @@ struct ConnectorProcessOptions {
   std::function<void()> summary;
 };
 
-// Applies the environment twins (`env_prefix`, e.g. "TWEET_SINK"), parses the command line (dashes
+// Applies the environment twins (the table's env_prefix, e.g. "TWEET_SINK"), parses the command line (dashes
 // in flag names accepted) and sets the log level from --log-level. --help prints the binary's flags
 // (flag_help.h) and exits 0. 0 to go on; otherwise the exit code (2) after printing why (a flag the
 // binary does not have, with "did you mean"; an environment twin that does not parse).
-int ParseFlagsAndEnvironment(const char* program, const char* env_prefix, int argc, char** argv);
+int ParseFlagsAndEnvironment(const SettingsTable& settings, int argc, char** argv);
 
 int RunConnectorProcess(const ConnectorProcessOptions& options, ConnectorHost* host, FlagConfig* config,
                         common::MetricsRegistry* metrics);

@@ -8,17 +8,22 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/env_flags.h"
+#include "common/secrets.h"
 
 namespace tweetstream::control {
-namespace {
-
-bool Owned(const absl::CommandLineFlag& flag, const std::string& suffix) {
-  return absl::EndsWith(flag.Filename(), suffix);
-}
-
-}  // namespace
 
 FlagConfig::FlagConfig(FlagConfigOptions options) : options_(std::move(options)) {}
+
+std::map<std::string, bool> FlagConfig::Secrets() const {
+  if (options_.secrets) return options_.secrets();
+  std::map<std::string, bool> out;
+  for (const Secret& secret : options_.settings->secrets) {
+    auto value = common::ReadSecret(secret.name);
+    out[secret.name] = value.ok() && !value->empty();
+  }
+  return out;
+}
 
 std::string FlagConfig::NormalizeName(const std::string& name) {
   std::string out = name;
@@ -27,29 +32,34 @@ std::string FlagConfig::NormalizeName(const std::string& name) {
 }
 
 v1::Config FlagConfig::Get() const {
-  std::vector<const absl::CommandLineFlag*> flags;
-  for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (Owned(*flag, options_.flags_file_suffix)) flags.push_back(flag);
-  }
-  std::sort(flags.begin(), flags.end(),
-            [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) { return a->Name() < b->Name(); });
+  std::vector<const Setting*> rows;
+  for (const Setting& row : options_.settings->settings) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](const Setting* a, const Setting* b) { return a->name < b->name; });
   v1::Config config;
-  for (const absl::CommandLineFlag* flag : flags) {
+  for (const Setting* row : rows) {
+    const absl::CommandLineFlag* flag = SettingsTable::FlagOf(*row);
+    if (flag == nullptr) continue;  // a row without a flag: settings_test fails on it
     v1::ConfigSetting* s = config.add_settings();
-    s->set_name(std::string(flag->Name()));
+    s->set_name(row->name);
     s->set_value(flag->CurrentValue());
     s->set_default_value(flag->DefaultValue());
-    s->set_description(flag->Help());
+    s->set_description(row->group.empty() ? flag->Help() : absl::StrCat(row->group, ": ", flag->Help()));
+    s->set_group(row->group);
+    s->set_startup_only(row->change == Change::kStartup);
+    s->set_env(common::EnvNameForFlag(options_.settings->env_prefix, row->name));
   }
-  if (options_.secrets) {
-    for (const auto& [name, set] : options_.secrets()) {
-      v1::ConfigSetting* s = config.add_settings();
-      s->set_name(name);
-      s->set_value(set ? "<redacted>" : "");
-      s->set_secret(true);
-      s->set_description(absl::StrCat("secret: from the environment variable ", name, " or the file named by ", name,
-                                      "_FILE; never shown"));
+  for (const auto& [name, set] : Secrets()) {
+    v1::ConfigSetting* s = config.add_settings();
+    s->set_name(name);
+    s->set_value(set ? "<redacted>" : "");
+    s->set_secret(true);
+    s->set_env(name);
+    std::string help;
+    for (const Secret& secret : options_.settings->secrets) {
+      if (secret.name == name) help = absl::StrCat(secret.help, "; ");
     }
+    s->set_description(absl::StrCat(help, "secret: from the environment variable ", name, " or the file named by ",
+                                    name, "_FILE; never shown"));
   }
   return config;
 }
@@ -67,9 +77,7 @@ std::vector<v1::FieldError> FlagConfig::TryLocked(const std::map<std::string, st
     return errors;
   }
   std::set<std::string> secret_names;
-  if (options_.secrets) {
-    for (const auto& [name, set] : options_.secrets()) secret_names.insert(name);
-  }
+  for (const auto& [name, set] : Secrets()) secret_names.insert(name);
   // Parse every value with its flag, remembering the old values to put back.
   std::vector<std::pair<absl::CommandLineFlag*, std::string>> old_values;
   for (const auto& [raw_name, value] : values) {
@@ -78,12 +86,13 @@ std::vector<v1::FieldError> FlagConfig::TryLocked(const std::map<std::string, st
       add_error(raw_name, "is a secret: set it in the environment or its _FILE, not through the control plane");
       continue;
     }
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    if (flag == nullptr || !Owned(*flag, options_.flags_file_suffix)) {
+    const Setting* row = options_.settings->Find(name);
+    absl::CommandLineFlag* flag = row == nullptr ? nullptr : SettingsTable::FlagOf(*row);
+    if (flag == nullptr) {
       add_error(name, "unknown setting");
       continue;
     }
-    if (options_.startup_only.count(name) > 0) {
+    if (row->change == Change::kStartup) {
       add_error(name, "takes effect only at process start: set the flag or environment variable and restart the process");
       continue;
     }

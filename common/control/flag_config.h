@@ -1,7 +1,7 @@
 #pragma once
-// A binary's configuration as the control plane sees it: the absl flags defined in its main.cc
-// (each with a TWEET_SOURCE_* / TWEET_SINK_* environment twin), plus named secrets that come only
-// from the environment or a file and are reported as set or not, never by value.
+// A binary's configuration as the control plane sees it: the settings of its table (settings.h; each
+// an absl flag with a TWEET_SOURCE_* / TWEET_SINK_* environment twin), plus the table's secrets, which
+// come only from the environment or a file and are reported as set or not, never by value.
 //
 // Validate() and Apply() take name=value changes ("batch-max-records" or "batch_max_records"): each
 // value is parsed by its flag (type errors name the field), then the binary's own check (build the
@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "common/control/settings.h"
 #include "tweetstream/connector/v1/control.pb.h"
 
 namespace tweetstream::control {
@@ -25,12 +26,12 @@ namespace tweetstream::control {
 namespace v1 = ::tweetstream::connector::v1;
 
 struct FlagConfigOptions {
-  // Flags whose definition file ends with this (e.g. "source-connector/main.cc") are the settings.
-  std::string flags_file_suffix;
-  // Settings that take effect only at process start (the control plane's own address, TLS, ...):
-  // reported, never changed at run time.
-  std::set<std::string> startup_only;
-  // Secret names (e.g. "X_BEARER_TOKEN") and whether each is set: reported as "<redacted>" or "".
+  // The binary's settings (not owned; outlives the FlagConfig). Rows with Change::kStartup take
+  // effect only at process start (the control plane's own address, TLS, ...): reported, never
+  // changed at run time.
+  const SettingsTable* settings = nullptr;
+  // Whether each secret is set, reported as "<redacted>" or "". Default: the table's secrets, each
+  // set when common::ReadSecret reads a non-empty value.
   std::function<std::map<std::string, bool>()> secrets;
   // The binary's check of the whole configuration as the flags stand now (builds the config from the
   // flags and validates it). Its INVALID_ARGUMENT message starts with the field: "linger: must be ...".
@@ -46,6 +47,9 @@ class FlagConfig {
   std::vector<v1::FieldError> Validate(const std::map<std::string, std::string>& values);
   // Validates and, when valid, keeps the new values. INVALID_ARGUMENT naming every bad field otherwise.
   absl::Status Apply(const std::map<std::string, std::string>& values);
+
+  // The secrets and whether each is set (options.secrets, or the table's).
+  std::map<std::string, bool> Secrets() const;
 
   // "batch-max-records" -> "batch_max_records".
   static std::string NormalizeName(const std::string& name);

@@ -32,14 +32,6 @@ std::string TypeName(const absl::CommandLineFlag& flag) {
   return "=VALUE";
 }
 
-// "search: tweets per page" -> "search"; "" when the help names no group.
-std::string GroupOf(absl::string_view help) {
-  size_t i = 0;
-  while (i < help.size() && absl::ascii_islower(static_cast<unsigned char>(help[i]))) ++i;
-  if (i == 0 || i + 1 >= help.size() || help[i] != ':' || help[i + 1] != ' ') return "";
-  return std::string(help.substr(0, i));
-}
-
 // `text` wrapped at `width` columns, each line starting with `indent`.
 std::string Wrap(absl::string_view text, absl::string_view indent, size_t width) {
   std::string out, line;
@@ -83,10 +75,10 @@ bool AsksForHelp(int argc, char** argv) {
   return false;
 }
 
-std::string FlagHelp(absl::string_view usage, absl::string_view env_prefix) {
+std::string FlagHelp(absl::string_view usage, const SettingsTable& table) {
   std::map<std::string, std::vector<const absl::CommandLineFlag*>> groups;  // "" (general) sorts first
-  for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (!IsAbseilOwn(*flag)) groups[GroupOf(flag->Help())].push_back(flag);
+  for (const Setting& row : table.settings) {
+    if (const absl::CommandLineFlag* flag = SettingsTable::FlagOf(row)) groups[row.group].push_back(flag);
   }
   std::string out = absl::StrCat("Usage: ", usage, "\n");
   for (auto& [group, flags] : groups) {
@@ -94,11 +86,16 @@ std::string FlagHelp(absl::string_view usage, absl::string_view env_prefix) {
               [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) { return a->Name() < b->Name(); });
     absl::StrAppend(&out, "\n", group.empty() ? "General" : absl::StrCat("--mode=", group), ":\n");
     for (const absl::CommandLineFlag* flag : flags) {
-      std::string help = flag->Help();
-      if (!group.empty()) help = std::string(absl::StripLeadingAsciiWhitespace(help.substr(group.size() + 1)));
       const std::string def = flag->DefaultValue();
       absl::StrAppend(&out, "  --", Dashed(flag->Name()), TypeName(*flag), "   (default ", def.empty() ? "none" : def,
-                      "; env ", common::EnvNameForFlag(env_prefix, flag->Name()), ")\n", Wrap(help, "      ", 100));
+                      "; env ", common::EnvNameForFlag(table.env_prefix, flag->Name()), ")\n",
+                      Wrap(flag->Help(), "      ", 100));
+    }
+  }
+  if (!table.secrets.empty()) {
+    absl::StrAppend(&out, "\nSecrets (never flags: from the environment, or a file named by <NAME>_FILE):\n");
+    for (const Secret& secret : table.secrets) {
+      absl::StrAppend(&out, "  ", secret.name, " / ", secret.name, "_FILE\n", Wrap(secret.help, "      ", 100));
     }
   }
   absl::StrAppend(&out, "\nBoolean flags take --name or --name=false (also --noname). --helpfull lists Abseil's own "
@@ -106,11 +103,15 @@ std::string FlagHelp(absl::string_view usage, absl::string_view env_prefix) {
   return out;
 }
 
-std::vector<std::string> UnknownFlagErrors(const std::vector<char*>& normalized_argv) {
+std::vector<std::string> UnknownFlagErrors(const SettingsTable& table, const std::vector<char*>& normalized_argv) {
   std::vector<std::string> names;
-  for (const auto& [name, flag] : absl::GetAllFlags()) {
-    if (!IsAbseilOwn(*flag)) names.push_back(std::string(name));
-  }
+  for (const Setting& row : table.settings) names.push_back(row.name);
+  // A flag is the binary's when its table has it; Abseil's own (--flagfile, --fromenv, ...) are accepted.
+  auto known = [&table](absl::string_view name) -> const absl::CommandLineFlag* {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) return nullptr;
+    return IsAbseilOwn(*flag) || table.Find(name) != nullptr ? flag : nullptr;
+  };
   std::vector<std::string> errors;
   for (size_t i = 1; i < normalized_argv.size(); ++i) {
     absl::string_view arg = normalized_argv[i];
@@ -120,14 +121,14 @@ std::vector<std::string> UnknownFlagErrors(const std::vector<char*>& normalized_
     const size_t eq = arg.find('=');
     const absl::string_view name = arg.substr(0, eq);
     if (name.empty()) continue;
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    const absl::CommandLineFlag* flag = known(name);
     if (flag != nullptr) {
       // "--topic VALUE": the next argument is this flag's value, not a flag.
       if (eq == absl::string_view::npos && !flag->IsOfType<bool>()) ++i;
       continue;
     }
     if (absl::StartsWith(name, "no")) {
-      const absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));
+      const absl::CommandLineFlag* negated = known(name.substr(2));
       if (negated != nullptr && negated->IsOfType<bool>()) continue;
     }
     std::string error = absl::StrCat("unknown flag --", Dashed(name));

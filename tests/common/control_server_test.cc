@@ -101,7 +101,12 @@ class ControlServerTest : public ::testing::Test {
       return std::make_unique<FakePlane>(script);
     });
     FlagConfigOptions config_options;
-    config_options.flags_file_suffix = "tests/common/control_server_test.cc";
+    static const SettingsTable table{.program = "srvtest",
+                                     .env_prefix = "SRVTEST",
+                                     .settings = {{"srvtest_batch_max_records", "", Change::kLive},
+                                                  {"srvtest_linger_ms", "", Change::kLive}},
+                                     .secrets = {{"ES_PASSWORD", "the password"}}};
+    config_options.settings = &table;
     config_options.secrets = [] { return std::map<std::string, bool>{{"ES_PASSWORD", true}}; };
     config_options.check = []() -> absl::Status {
       if (absl::GetFlag(FLAGS_srvtest_linger_ms) > 1000) return absl::InvalidArgumentError("linger: must be <= 1000");

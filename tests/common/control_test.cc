@@ -30,12 +30,14 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
-// The settings of a pretend binary: FlagConfig owns the flags defined in this file.
+// The settings of a pretend binary: FlagConfig sees the flags its table (below) names.
 ABSL_FLAG(int32_t, batch_max_records, 500, "Records per bulk request.");
 ABSL_FLAG(int32_t, linger_ms, 100, "How long a batch waits for more records.");
 ABSL_FLAG(int32_t, flush_timeout_ms, 1000, "How long a flush may take.");
 ABSL_FLAG(std::string, topic, "tweets", "The Kafka topic.");
 ABSL_FLAG(std::string, control_addr, "127.0.0.1:50051", "The control plane's address (startup only).");
+// A flag of the same process that is not in the table (e.g. another library's): never a setting.
+ABSL_FLAG(int32_t, not_a_setting, 7, "A flag no table names.");
 
 namespace tweetstream::control {
 namespace {
@@ -738,10 +740,23 @@ TEST(ConnectorHostTest, StateNames) {
 
 class FlagConfigTest : public ::testing::Test {
  protected:
+  static const SettingsTable& Table() {
+    static const SettingsTable* const table = new SettingsTable{
+        .program = "pretend",
+        .env_prefix = "PRETEND",
+        .settings = {{"batch_max_records", "", Change::kLive},
+                     {"linger_ms", "", Change::kLive},
+                     {"flush_timeout_ms", "", Change::kLive},
+                     {"topic", "search", Change::kLive},
+                     {"control_addr", "", Change::kStartup}},
+        .secrets = {{"X_BEARER_TOKEN", "the token"}, {"ES_PASSWORD", "the password"}},
+    };
+    return *table;
+  }
+
   FlagConfigOptions Options() {
     FlagConfigOptions options;
-    options.flags_file_suffix = "tests/common/control_test.cc";
-    options.startup_only = {"control_addr"};
+    options.settings = &Table();
     options.secrets = [] { return std::map<std::string, bool>{{"X_BEARER_TOKEN", true}, {"ES_PASSWORD", false}}; };
     options.check = [this]() -> absl::Status {
       ++checks_;
@@ -792,9 +807,14 @@ TEST_F(FlagConfigTest, GetListsTheOwnedFlagsSortedAndRedactsSecrets) {
   EXPECT_EQ(batch.default_value(), "500");
   EXPECT_EQ(batch.description(), "Records per bulk request.");
   EXPECT_FALSE(batch.secret());
+  EXPECT_EQ(batch.group(), "");
+  EXPECT_FALSE(batch.startup_only());
+  EXPECT_EQ(batch.env(), "PRETEND_BATCH_MAX_RECORDS");
+  EXPECT_TRUE(got.settings(1).startup_only()) << "control_addr is read at start only";
   const v1::ConfigSetting& topic = got.settings(4);
   EXPECT_EQ(topic.value(), "tweets");
-  EXPECT_EQ(topic.description(), "The Kafka topic.");
+  EXPECT_EQ(topic.description(), "search: The Kafka topic.") << "the group is named before the help";
+  EXPECT_EQ(topic.group(), "search");
   EXPECT_FALSE(topic.secret());
 
   const v1::ConfigSetting& unset = got.settings(5);
@@ -814,10 +834,36 @@ TEST_F(FlagConfigTest, GetListsTheOwnedFlagsSortedAndRedactsSecrets) {
 }
 
 TEST_F(FlagConfigTest, GetWithoutSecretsListsOnlyFlags) {
+  SettingsTable table = Table();
+  table.secrets.clear();
   FlagConfigOptions options = Options();
+  options.settings = &table;
   options.secrets = nullptr;
   FlagConfig config(options);
   EXPECT_EQ(config.Get().settings_size(), 5);
+}
+
+TEST_F(FlagConfigTest, WithoutAnOverrideASecretIsSetWhenItsEnvironmentVariableHoldsAValue) {
+  SettingsTable table = Table();
+  table.secrets = {{"TS_CONTROL_TEST_SECRET", "a test secret"}, {"TS_CONTROL_TEST_UNSET", "never set"}};
+  FlagConfigOptions options = Options();
+  options.settings = &table;
+  options.secrets = nullptr;
+  FlagConfig config(options);
+  ::setenv("TS_CONTROL_TEST_SECRET", "s3cr3t-value", 1);
+  ::unsetenv("TS_CONTROL_TEST_UNSET");
+  ::unsetenv("TS_CONTROL_TEST_UNSET_FILE");
+  std::map<std::string, v1::ConfigSetting> by_name;
+  const v1::Config got = config.Get();
+  for (const auto& s : got.settings()) by_name[s.name()] = s;
+  ::unsetenv("TS_CONTROL_TEST_SECRET");
+  ASSERT_EQ(by_name.count("TS_CONTROL_TEST_SECRET"), 1u);
+  EXPECT_EQ(by_name["TS_CONTROL_TEST_SECRET"].value(), "<redacted>");
+  EXPECT_TRUE(by_name["TS_CONTROL_TEST_SECRET"].secret());
+  EXPECT_THAT(by_name["TS_CONTROL_TEST_SECRET"].description(), HasSubstr("a test secret"));
+  EXPECT_EQ(by_name["TS_CONTROL_TEST_UNSET"].value(), "");
+  EXPECT_EQ(by_name.count("not_a_setting"), 0u);
+  for (const auto& [name, setting] : by_name) EXPECT_THAT(setting.value(), Not(HasSubstr("s3cr3t")));
 }
 
 TEST_F(FlagConfigTest, ValidateTypeErrorNamesTheFieldAndChangesNothing) {
@@ -903,18 +949,27 @@ TEST_F(FlagConfigTest, UnknownStartupOnlyAndSecretSettingsAreRefused) {
   ExpectDefaults();
 }
 
-TEST_F(FlagConfigTest, AFlagOfAnotherFileIsUnknown) {
-  // Seen from a binary whose settings live in another file, this file's flags are not settings.
-  FlagConfigOptions options = Options();
-  options.flags_file_suffix = "source-connector/main.cc";
-  options.secrets = nullptr;
-  FlagConfig config(options);
-  EXPECT_EQ(config.Get().settings_size(), 0);
-  std::vector<v1::FieldError> errors = config.Validate({{"batch_max_records", "1"}});
+TEST_F(FlagConfigTest, AFlagOutsideTheTableIsUnknown) {
+  // A flag of the process that the binary's table does not name is no setting of it.
+  FlagConfig config(Options());
+  const v1::Config got = config.Get();
+  for (const auto& s : got.settings()) EXPECT_NE(s.name(), "not_a_setting");
+  std::vector<v1::FieldError> errors = config.Validate({{"not_a_setting", "1"}});
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].field(), "batch_max_records");
+  EXPECT_EQ(errors[0].field(), "not_a_setting");
   EXPECT_THAT(errors[0].message(), HasSubstr("unknown"));
-  EXPECT_FALSE(config.Apply({{"batch_max_records", "1"}}).ok());
+  EXPECT_FALSE(config.Apply({{"not-a-setting", "1"}}).ok());
+  EXPECT_EQ(absl::GetFlag(FLAGS_not_a_setting), 7);
+
+  // A table without batch_max_records: the flag exists, the setting does not.
+  SettingsTable table = Table();
+  table.settings.erase(table.settings.begin());
+  FlagConfigOptions options = Options();
+  options.settings = &table;
+  FlagConfig narrower(options);
+  errors = narrower.Validate({{"batch_max_records", "1"}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message(), HasSubstr("unknown"));
   ExpectDefaults();
 }
 

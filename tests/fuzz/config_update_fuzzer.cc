@@ -1,7 +1,7 @@
 // The control plane's config parsing: UpdateConfig's name=value pairs through FlagConfig
-// (common/control/flag_config.h) over tweet-sink's own flags and its own configuration check
-// (ConfigFromFlags + SinkConfig::Validate, in sink-connector/main.cc, compiled into this target with its
-// main() renamed: the real definitions, not a copy).
+// (common/control/flag_config.h) over tweet-sink's own settings table and its own configuration check
+// (SinkSettings, SinkConfigFromFlags + SinkConfig::Validate, in sink-connector/sink_settings.cc: the
+// real definitions, as the binary links them).
 //
 // Input: lines "name=value" (the first '=' splits; a later line with the same name replaces the
 // earlier). A name "@N" picks the N-th setting of the binary (mod their number), so that the fuzzer
@@ -22,27 +22,14 @@
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "common/control/connector_process.h"
-#include "common/control/control_flags.h"
 #include "common/control/flag_config.h"
-#include "common/env_flags.h"
-#include "common/logging.h"
-#include "common/secrets.h"
-#include "common/status_macros.h"
-#include "sink-connector/sink_app.h"
-#include "sink-connector/sink_control.h"
+#include "sink-connector/sink_settings.h"
 #include "tests/fuzz/fuzz_util.h"
-
-#define main tweet_sink_main
-#include "sink-connector/main.cc"
-#undef main
 
 namespace {
 
@@ -57,14 +44,9 @@ std::map<std::string, std::string> Values(const tweetstream::control::FlagConfig
 
 tweetstream::control::FlagConfig& Config() {
   static auto* config = new tweetstream::control::FlagConfig({
-      .flags_file_suffix = "sink-connector/main.cc",
-      .startup_only = tweetstream::control::StartupOnlyFlags(),
-      .secrets = [] {
-        return std::map<std::string, bool>{{"ES_USERNAME", SecretSet("ES_USERNAME")},
-                                           {"ES_PASSWORD", SecretSet("ES_PASSWORD")},
-                                           {"ES_API_KEY", SecretSet("ES_API_KEY")}};
-      },
-      .check = [] { return ConfigFromFlags().status(); },
+      .settings = &tweetstream::sink::SinkSettings(),
+      .secrets = nullptr,  // the table's
+      .check = [] { return tweetstream::sink::SinkConfigFromFlags().status(); },
   });
   return *config;
 }
@@ -104,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!applied.ok()) {
     Check(Values(config) == before, "a refused Apply changed a setting");
   } else {
-    const auto checked = ConfigFromFlags();
+    const auto checked = tweetstream::sink::SinkConfigFromFlags();
     Check(checked.ok(), absl::StrCat("accepted, yet the configuration check fails: ", checked.status().ToString()));
   }
   // Back to the defaults for the next input.
