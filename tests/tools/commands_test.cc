@@ -90,6 +90,16 @@ TEST(CommandsTest, ReadmeDocumentsEveryCommandAndOnlyThem) {
   EXPECT_EQ(documented, ListedCommands());
 }
 
+// watch and dashboard run until Ctrl-C and end cleanly on it (main.cc installs the handler for them
+// only); every other command keeps the default Ctrl-C behaviour.
+TEST(CommandsTest, OnlyWatchAndDashboardRunUntilInterrupted) {
+  std::set<std::string> until_interrupted;
+  for (const Command& c : Commands()) {
+    if (c.until_interrupted) until_interrupted.insert(c.name);
+  }
+  EXPECT_EQ(until_interrupted, (std::set<std::string>{"dashboard", "watch"}));
+}
+
 TEST(CommandsTest, CommandListAlignsHelpAtColumn41AndPrintsASharedLineOnce) {
   const std::string list = CommandList();
   EXPECT_THAT(list, HasSubstr("  status [source|sink]                   both connectors in one table"));
