@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "google/protobuf/util/time_util.h"
@@ -37,7 +38,8 @@ std::string StateName(v1::ConnectorState state) {
     case v1::CONNECTOR_STATE_STOPPED: return "STOPPED";
     case v1::CONNECTOR_STATE_FAILED: return "FAILED";
     case v1::CONNECTOR_STATE_RESTARTING: return "RESTARTING";
-    default: return "UNSPECIFIED";
+    case v1::CONNECTOR_STATE_UNSPECIFIED: return "UNSPECIFIED";
+    default: return absl::StrCat(static_cast<int>(state));  // a state newer than this build
   }
 }
 

@@ -119,7 +119,8 @@ class ConnectorHost {
   std::vector<std::function<void(v1::ConnectorState)>> listeners_ ABSL_GUARDED_BY(mu_);
 };
 
-// The human name of a state: "RUNNING", "PAUSED", ...
+// The human name of a state: "RUNNING", "PAUSED", ...; the number for a value this build does not know
+// (a newer peer's state, as tweetctl prints it).
 std::string StateName(v1::ConnectorState state);
 
 }  // namespace tweetstream::control

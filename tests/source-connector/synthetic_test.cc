@@ -1,14 +1,13 @@
 // --mode=synthetic: the generator is deterministic per seed, its ids increase, every entity offset is
 // exact in code points of the escaped text, all strings are valid UTF-8, the mix covers what a demo
 // needs (languages, scripts, emoji, replies/quotes/retweets, media, places), every envelope renders as
-// an Elasticsearch document, and it is fast (measured and printed, not asserted).
+// an Elasticsearch document. How fast it is: bench/synthetic_bench.cc (a benchmark, not a test).
 
 #include "source-connector/synthetic.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 #include <string>
@@ -18,7 +17,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -444,57 +442,6 @@ TEST(SyntheticTweetsTest, EveryEnvelopeRendersWithoutRepairs) {
     ASSERT_FALSE(doc.empty());
   }
   EXPECT_EQ(stats.repaired_strings, 0);
-}
-
-// Wall time and this thread's CPU time (the machine may be shared: CPU time is the fairer number).
-struct Stopwatch {
-  absl::Time wall = absl::Now();
-  double cpu = ThreadCpuSeconds();
-  static double ThreadCpuSeconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-  }
-  void Print(const char* what, int count) const {
-    const double wall_s = absl::ToDoubleSeconds(absl::Now() - wall);
-    const double cpu_s = ThreadCpuSeconds() - cpu;
-    std::printf("%-30s %d envelopes: %8.0f envelopes/s wall, %8.0f envelopes/s CPU (%.2f us each)\n", what, count,
-                count / wall_s, count / cpu_s, cpu_s * 1e6 / count);
-  }
-};
-
-TEST(SyntheticTweetsTest, GenerationRate) {
-  constexpr int kCount = 300000;
-  {
-    SyntheticTweets gen(99);
-    pb::TweetEnvelope envelope;
-    const Stopwatch watch;
-    for (int i = 0; i < kCount; ++i) gen.NextInto(&envelope);
-    watch.Print("NextInto", kCount);
-  }
-  {
-    SyntheticTweets gen(99);
-    size_t bytes = 0;
-    const Stopwatch watch;
-    for (int i = 0; i < kCount; ++i) bytes += gen.Next().ByteSizeLong();
-    watch.Print("Next", kCount);
-    std::printf("average serialized envelope: %.0f bytes\n", static_cast<double>(bytes) / kCount);
-  }
-  {
-    SyntheticTweets gen(99);
-    size_t bytes = 0;
-    const Stopwatch watch;
-    for (int i = 0; i < kCount; ++i) bytes += gen.NextView().tweet().text().size();
-    watch.Print("NextView", kCount);
-    EXPECT_GT(bytes, 0u);
-  }
-  {
-    SyntheticTweets gen(99);
-    std::string wire;
-    const Stopwatch watch;
-    for (int i = 0; i < kCount; ++i) gen.NextView().SerializeToString(&wire);
-    watch.Print("NextView + SerializeToString", kCount);
-  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/secrets.h"
 #include "tools/tweetctl/args.h"
 #include "tools/tweetctl/client.h"
+#include "tools/tweetctl/commands.h"
 #include "tools/tweetctl/tweetctl.h"
 
 ABSL_FLAG(std::string, source, tweetstream::tweetctl::Options{}.source_address, "tweet-source's control address");
@@ -96,9 +97,10 @@ int main(int argc, char** argv) {
     options.tls_ca_pem = *pem;
   }
 
-  // Only watch and dashboard run until interrupted: they end their streams cleanly (exit 0). Other
-  // commands are bounded by --timeout and keep the default Ctrl-C behaviour.
-  if (!positional->empty() && ((*positional)[0] == "watch" || (*positional)[0] == "dashboard")) {
+  // Only the commands that run until interrupted (watch, dashboard) end their streams cleanly on
+  // Ctrl-C (exit 0). Other commands are bounded by --timeout and keep the default Ctrl-C behaviour.
+  const ctl::Command* command = positional->empty() ? nullptr : ctl::FindCommand((*positional)[0]);
+  if (command != nullptr && command->until_interrupted) {
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     options.interrupted = &g_interrupted;
