@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
 
   tweetstream::common::MetricsRegistry metrics;
   tweetstream::sink::DeadLetterLedger ledger;
-  tweetstream::sink::SinkProbe probe(ConfigFromFlags);
+  tweetstream::common::RdKafkaAdmin kafka_admin("tweet-sink-admin");  // one Kafka client for probe and control
+  tweetstream::sink::SinkProbe probe(ConfigFromFlags, &kafka_admin);
   control::ConnectorHost host(
       {config->name, "sink", TWEETSTREAM_VERSION, [&probe](tweetstream::connector::v1::ConnectorStatus* s) { probe.Fill(s); }},
       [&metrics, &ledger]() -> absl::StatusOr<std::unique_ptr<control::DataPlane>> {
@@ -174,9 +175,10 @@ int main(int argc, char** argv) {
   });
 
   control::ConnectorProcessOptions options = ControlOptionsFromFlags("tweet-sink");
-  options.services = [&host, &ledger](const control::ControlAuth* auth) {
+  options.services = [&host, &ledger, &kafka_admin](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
-    services.push_back(std::make_unique<tweetstream::sink::SinkControlService>(&host, ConfigFromFlags, &ledger, auth));
+    services.push_back(
+        std::make_unique<tweetstream::sink::SinkControlService>(&host, ConfigFromFlags, &ledger, auth, &kafka_admin));
     return services;
   };
   options.summary = [&host] {

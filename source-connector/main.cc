@@ -217,9 +217,11 @@ int main(int argc, char** argv) {
   });
 
   control::ConnectorProcessOptions options = ControlOptionsFromFlags("tweet-source");
-  options.services = [&host](const control::ControlAuth* auth) {
+  tweetstream::common::RdKafkaAdmin kafka_admin("tweet-source-admin");  // one Kafka client for the control plane
+  options.services = [&host, &kafka_admin](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
-    services.push_back(std::make_unique<tweetstream::source::SourceControlService>(&host, ConfigFromFlags, auth));
+    services.push_back(
+        std::make_unique<tweetstream::source::SourceControlService>(&host, ConfigFromFlags, auth, &kafka_admin));
     return services;
   };
   options.summary = [&host] {
