@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/flags/usage.h"
+#include "common/kafka_admin.h"
 #include "common/logging.h"
 #include "common/control/connector_process.h"
 #include "sink-connector/sink_app.h"
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
 
   tweetstream::common::MetricsRegistry metrics;
   tweetstream::sink::DeadLetterLedger ledger;
-  tweetstream::sink::SinkProbe probe(SinkConfigFromFlags);
+  tweetstream::common::RdKafkaAdmin kafka_admin("tweet-sink-admin");  // one Kafka client for probe and control
+  tweetstream::sink::SinkProbe probe(SinkConfigFromFlags, &kafka_admin);
   control::ConnectorHost host(
       {config->name, "sink", TWEETSTREAM_VERSION, [&probe](tweetstream::connector::v1::ConnectorStatus* s) { probe.Fill(s); }},
       [&metrics, &ledger]() -> absl::StatusOr<std::unique_ptr<control::DataPlane>> {
@@ -58,9 +60,10 @@ int main(int argc, char** argv) {
   });
 
   control::ConnectorProcessOptions options = tweetstream::sink::SinkProcessOptions();
-  options.services = [&host, &ledger](const control::ControlAuth* auth) {
+  options.services = [&host, &ledger, &kafka_admin](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
-    services.push_back(std::make_unique<tweetstream::sink::SinkControlService>(&host, SinkConfigFromFlags, &ledger, auth));
+    services.push_back(
+        std::make_unique<tweetstream::sink::SinkControlService>(&host, SinkConfigFromFlags, &ledger, auth, &kafka_admin));
     return services;
   };
   options.summary = [&host] {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "google/protobuf/util/time_util.h"
@@ -50,14 +51,15 @@ void DeadLetterLedger::Fill(v1::DeadLetterStats* out) const {
   if (!last_.message().empty()) *out->mutable_last() = last_;
 }
 
-int64_t CountIndexDocuments(const SinkConfig& config) {
+absl::StatusOr<std::unique_ptr<EsApi>> MakeCurlEsClient(const EsOptions& options) {
   auto http = common::CurlHttpClient::Create();
-  if (!http.ok()) return -1;
-  EsOptions options = config.es;
-  options.timeout = kProbeTimeout;
-  EsClient es(http->get(), options);
+  if (!http.ok()) return http.status();
+  return std::unique_ptr<EsApi>(std::make_unique<EsClient>(std::move(*http), options));
+}
+
+int64_t CountIndexDocuments(EsApi* es, const SinkConfig& config) {
   const std::string target = config.IndexIsPattern() ? config.IndexPrefix() + "*" : config.index;
-  auto response = es.Request("GET", "/" + target + "/_count", "");
+  auto response = es->Request("GET", "/" + target + "/_count", "");
   if (!response.ok()) {
     TS_LOG(DEBUG) << "document count of " << target << ": " << response.status().message();
     return -1;
@@ -70,21 +72,38 @@ int64_t CountIndexDocuments(const SinkConfig& config) {
   return doc["count"].GetInt64();
 }
 
-SinkProbe::SinkProbe(SinkConfigSource config, absl::Duration max_age) : config_(std::move(config)), max_age_(max_age) {}
+SinkProbe::SinkProbe(SinkConfigSource config, common::KafkaAdmin* admin, EsApiFactory es, absl::Duration max_age)
+    : config_(std::move(config)), admin_(admin), es_factory_(std::move(es)), max_age_(max_age) {}
 
 void SinkProbe::RefreshLocked() {
   if (absl::Now() - refreshed_ < max_age_) return;
   refreshed_ = absl::Now();
   auto config = config_();
   if (!config.ok()) return;
-  auto offsets = common::DescribeGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kProbeTimeout);
+  auto offsets = admin_->GroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kProbeTimeout);
   if (offsets.ok()) {
     partitions_ = std::move(*offsets);
   } else {
     TS_LOG(DEBUG) << "lag of group " << config->group_id << ": " << offsets.status().message();
     partitions_.clear();
   }
-  document_count_ = CountIndexDocuments(*config);
+  EsOptions options = config->es;
+  options.timeout = kProbeTimeout;
+  // A new client only when where or as whom to ask changed (an UpdateConfig of the ES settings).
+  const std::string key = absl::StrCat(absl::StrJoin(options.urls, ","), "\n", options.username, "\n",
+                                       options.password, "\n", options.api_key, "\n", options.ca_file);
+  if (es_ == nullptr || key != es_key_) {
+    es_.reset();
+    auto es = es_factory_(options);
+    if (!es.ok()) {
+      TS_LOG(DEBUG) << "document count: " << es.status().message();
+      document_count_ = -1;
+      return;
+    }
+    es_ = std::move(*es);
+    es_key_ = key;
+  }
+  document_count_ = CountIndexDocuments(es_.get(), *config);
 }
 
 std::vector<common::PartitionOffsetInfo> SinkProbe::Partitions() {
@@ -119,15 +138,16 @@ void SinkProbe::Fill(v1::ConnectorStatus* status) {
 }
 
 SinkControlService::SinkControlService(control::ConnectorHost* host, SinkConfigSource config,
-                                       const DeadLetterLedger* ledger, const control::ControlAuth* auth)
-    : host_(host), config_(std::move(config)), ledger_(ledger), auth_(auth) {}
+                                       const DeadLetterLedger* ledger, const control::ControlAuth* auth,
+                                       common::KafkaAdmin* admin)
+    : host_(host), config_(std::move(config)), ledger_(ledger), auth_(auth), admin_(admin) {}
 
 grpc::Status SinkControlService::GetOffsets(grpc::ServerContext* context, const v1::GetOffsetsRequest*,
                                             v1::GetOffsetsResponse* response) {
   if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
   auto config = config_();
   if (!config.ok()) return control::ToGrpc(config.status());
-  auto offsets = common::DescribeGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
+  auto offsets = admin_->GroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
   if (!offsets.ok()) return control::ToGrpc(offsets.status());
   response->set_topic(config->topic);
   response->set_group_id(config->group_id);
@@ -150,7 +170,7 @@ grpc::Status SinkControlService::ResetOffsets(grpc::ServerContext* context, cons
   }
   auto config = config_();
   if (!config.ok()) return control::ToGrpc(config.status());
-  auto current = common::DescribeGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
+  auto current = admin_->GroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
   if (!current.ok()) return control::ToGrpc(current.status());
   std::map<int32_t, int64_t> target;
   switch (request->target()) {
@@ -165,7 +185,7 @@ grpc::Status SinkControlService::ResetOffsets(grpc::ServerContext* context, cons
         return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timestamp: needed with TARGET_TIMESTAMP");
       }
       const int64_t ms = google::protobuf::util::TimeUtil::TimestampToMilliseconds(request->timestamp());
-      auto offsets = common::OffsetsForTimestamp(config->bootstrap_servers, config->topic, ms, kAdminTimeout);
+      auto offsets = admin_->OffsetsForTimestamp(config->bootstrap_servers, config->topic, ms, kAdminTimeout);
       if (!offsets.ok()) return control::ToGrpc(offsets.status());
       target = std::move(*offsets);
       break;
@@ -196,14 +216,14 @@ grpc::Status SinkControlService::ResetOffsets(grpc::ServerContext* context, cons
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "target: one of TARGET_EARLIEST, TARGET_LATEST, TARGET_TIMESTAMP, TARGET_OFFSETS");
   }
-  if (absl::Status s = common::CommitGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, target,
-                                                  kAdminTimeout);
+  if (absl::Status s =
+          admin_->CommitGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, target, kAdminTimeout);
       !s.ok()) {
     return control::ToGrpc(s);
   }
   TS_LOG(INFO) << "offsets of group " << config->group_id << " on " << config->topic << " reset ("
                << v1::ResetOffsetsRequest::Target_Name(request->target()) << ", " << target.size() << " partition(s))";
-  auto after = common::DescribeGroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
+  auto after = admin_->GroupOffsets(config->bootstrap_servers, config->group_id, config->topic, kAdminTimeout);
   if (!after.ok()) return control::ToGrpc(after.status());
   for (const auto& info : *after) ToProto(info, response->add_partitions());
   return grpc::Status::OK;
@@ -222,7 +242,7 @@ grpc::Status SinkControlService::GetDeadLetterStats(grpc::ServerContext* context
   ledger_->Fill(response);
   response->set_topic_records(-1);
   if (!config->dlq_topic.empty()) {
-    auto offsets = common::DescribeGroupOffsets(config->bootstrap_servers, config->group_id, config->dlq_topic, kProbeTimeout);
+    auto offsets = admin_->EndOffsets(config->bootstrap_servers, config->dlq_topic, kProbeTimeout);
     if (offsets.ok()) {
       int64_t records = 0;
       for (const auto& info : *offsets) records += info.high - info.low;

@@ -15,8 +15,9 @@
 #include "absl/time/time.h"
 #include "common/control/connector_host.h"
 #include "common/control/control_server.h"
-#include "common/kafka_consumer.h"
+#include "common/kafka_admin.h"
 #include "common/metrics.h"
+#include "sink-connector/es_client.h"
 #include "sink-connector/sink_app.h"
 #include "tweetstream/connector/v1/sink.grpc.pb.h"
 
@@ -51,11 +52,20 @@ class DeadLetterLedger {
   v1::ErrorEntry last_ ABSL_GUARDED_BY(mu_);
 };
 
+// Makes the Elasticsearch client of the probe from the current options (the seam where a test puts
+// a fake). The default: an EsClient over a curl HttpClient.
+using EsApiFactory = std::function<absl::StatusOr<std::unique_ptr<EsApi>>(const EsOptions&)>;
+absl::StatusOr<std::unique_ptr<EsApi>> MakeCurlEsClient(const EsOptions& options);
+
 // The group's lag and the index's document count, asked of Kafka and Elasticsearch at most every
 // `max_age` (status and metrics are read often; these are network calls with short deadlines).
+// Kafka through `admin` (not owned, outlives the probe: one client for every refresh); Elasticsearch
+// through a client made by `es` and kept while the configuration's ES options stay the same.
+// Thread-safety: any thread; refreshes are serialized.
 class SinkProbe {
  public:
-  explicit SinkProbe(SinkConfigSource config, absl::Duration max_age = absl::Seconds(1));
+  SinkProbe(SinkConfigSource config, common::KafkaAdmin* admin, EsApiFactory es = MakeCurlEsClient,
+            absl::Duration max_age = absl::Seconds(1));
   // Fills the sink detail's topic, group, index, dlq topic, partitions, total lag, document count.
   void Fill(v1::ConnectorStatus* status);
   // The last known lag per partition (refreshed when older than max_age).
@@ -65,21 +75,30 @@ class SinkProbe {
   void RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SinkConfigSource config_;
+  common::KafkaAdmin* const admin_;
+  const EsApiFactory es_factory_;
   const absl::Duration max_age_;
   absl::Mutex mu_;
   absl::Time refreshed_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<common::PartitionOffsetInfo> partitions_ ABSL_GUARDED_BY(mu_);
   int64_t document_count_ ABSL_GUARDED_BY(mu_) = -1;
+  std::unique_ptr<EsApi> es_ ABSL_GUARDED_BY(mu_);
+  std::string es_key_ ABSL_GUARDED_BY(mu_);  // the options es_ was made with
 };
 
-// The number of documents in `config.index` (all indices of a date pattern); -1 with the reason
-// logged at debug level when Elasticsearch does not answer.
-int64_t CountIndexDocuments(const SinkConfig& config);
+// The number of documents in `config.index` (all indices of a date pattern), asked of `es`; 0 when
+// the index does not exist yet; -1 with the reason logged at debug level when Elasticsearch does not
+// answer or answers something else.
+int64_t CountIndexDocuments(EsApi* es, const SinkConfig& config);
 
 class SinkControlService final : public v1::SinkControl::Service {
  public:
+  // `admin` (not owned) answers every offset question and commit; it must outlive the service.
+  // Status codes: UNAVAILABLE / DEADLINE_EXCEEDED when Kafka does not answer (retry), NOT_FOUND for a
+  // topic that does not exist, FAILED_PRECONDITION for ResetOffsets unless STOPPED or while the group
+  // has members, INVALID_ARGUMENT for a bad target (see control_server.h for the shared meanings).
   SinkControlService(control::ConnectorHost* host, SinkConfigSource config, const DeadLetterLedger* ledger,
-                     const control::ControlAuth* auth);
+                     const control::ControlAuth* auth, common::KafkaAdmin* admin);
   grpc::Status GetOffsets(grpc::ServerContext* context, const v1::GetOffsetsRequest* request,
                           v1::GetOffsetsResponse* response) override;
   grpc::Status ResetOffsets(grpc::ServerContext* context, const v1::ResetOffsetsRequest* request,
@@ -92,6 +111,7 @@ class SinkControlService final : public v1::SinkControl::Service {
   const SinkConfigSource config_;
   const DeadLetterLedger* const ledger_;
   const control::ControlAuth* const auth_;
+  common::KafkaAdmin* const admin_;
 };
 
 // Registers the sink's counters (the host's, so /metrics and GetStatus agree), flow gauges and the

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/flags/usage.h"
+#include "common/kafka_admin.h"
 #include "common/logging.h"
 #include "common/control/connector_process.h"
 #include "source-connector/source_app.h"
@@ -54,9 +55,11 @@ int main(int argc, char** argv) {
   });
 
   control::ConnectorProcessOptions options = tweetstream::source::SourceProcessOptions();
-  options.services = [&host](const control::ControlAuth* auth) {
+  tweetstream::common::RdKafkaAdmin kafka_admin("tweet-source-admin");  // one Kafka client for the control plane
+  options.services = [&host, &kafka_admin](const control::ControlAuth* auth) {
     std::vector<std::unique_ptr<grpc::Service>> services;
-    services.push_back(std::make_unique<tweetstream::source::SourceControlService>(&host, SourceConfigFromFlags, auth));
+    services.push_back(
+        std::make_unique<tweetstream::source::SourceControlService>(&host, SourceConfigFromFlags, auth, &kafka_admin));
     return services;
   };
   options.summary = [&host] {

@@ -19,25 +19,34 @@ namespace {
 
 constexpr std::chrono::milliseconds kAdminTimeout{10000};
 
-// A rules client for the current configuration, or the reason there cannot be one.
-struct RulesAccess {
-  std::unique_ptr<common::HttpClient> http;
-  std::unique_ptr<StreamRulesClient> client;
+// StreamRulesClient as a RulesApi, owning its HTTP client.
+class XRulesApi final : public RulesApi {
+ public:
+  XRulesApi(std::unique_ptr<common::HttpClient> http, const SourceConfig& config)
+      : http_(std::move(http)), client_(http_.get(), config.x_api, config.name) {}
+  absl::StatusOr<std::vector<ActiveRule>> ListRules() override { return client_.ListRules(); }
+  absl::StatusOr<RulesSyncResult> AddRules(const std::vector<StreamRule>& rules, bool dry_run) override {
+    return client_.AddRules(rules, dry_run);
+  }
+  absl::StatusOr<RulesSyncResult> DeleteRules(const std::vector<ActiveRule>& rules, bool dry_run) override {
+    return client_.DeleteRules(rules, dry_run);
+  }
+  bool Owns(const ActiveRule& rule) const override { return client_.Owns(rule); }
+
+ private:
+  std::unique_ptr<common::HttpClient> http_;
+  StreamRulesClient client_;
 };
 
-absl::StatusOr<RulesAccess> Rules(const SourceConfigSource& source) {
+// A rules client for the current configuration, or the reason there cannot be one.
+absl::StatusOr<std::unique_ptr<RulesApi>> Rules(const SourceConfigSource& source, const RulesApiFactory& factory) {
   auto config = source();
   if (!config.ok()) return config.status();
   if (config->x_api.bearer_token.empty()) {
     return absl::FailedPreconditionError(
         "stream rules need the X bearer token: start tweet-source with X_BEARER_TOKEN (or X_BEARER_TOKEN_FILE) set");
   }
-  auto http = common::CurlHttpClient::Create();
-  if (!http.ok()) return http.status();
-  RulesAccess access;
-  access.http = std::move(*http);
-  access.client = std::make_unique<StreamRulesClient>(access.http.get(), config->x_api, config->name);
-  return access;
+  return factory(*config);
 }
 
 void ToProto(const ActiveRule& rule, v1::StreamRule* out) {
@@ -47,6 +56,12 @@ void ToProto(const ActiveRule& rule, v1::StreamRule* out) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<RulesApi>> MakeXRulesApi(const SourceConfig& config) {
+  auto http = common::CurlHttpClient::Create();
+  if (!http.ok()) return http.status();
+  return std::unique_ptr<RulesApi>(std::make_unique<XRulesApi>(std::move(*http), config));
+}
 
 absl::Status SourceDataPlane::Run() {
   absl::Status status = app_->Run(&summary_);
@@ -64,20 +79,26 @@ void SourceDataPlane::FillStatus(v1::ConnectorStatus* status) {
 }
 
 SourceControlService::SourceControlService(control::ConnectorHost* host, SourceConfigSource config,
-                                           const control::ControlAuth* auth)
-    : host_(host), config_(std::move(config)), auth_(auth) {}
+                                           const control::ControlAuth* auth, common::KafkaAdmin* admin,
+                                           RulesApiFactory rules, ProducerFactory producer)
+    : host_(host),
+      config_(std::move(config)),
+      auth_(auth),
+      admin_(admin),
+      rules_(std::move(rules)),
+      producer_(std::move(producer)) {}
 
 grpc::Status SourceControlService::ListRules(grpc::ServerContext* context, const v1::ListRulesRequest*,
                                              v1::ListRulesResponse* response) {
   if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
-  auto access = Rules(config_);
+  auto access = Rules(config_, rules_);
   if (!access.ok()) return control::ToGrpc(access.status());
-  auto rules = access->client->ListRules();
+  auto rules = (*access)->ListRules();
   if (!rules.ok()) return control::ToGrpc(rules.status());
   for (const ActiveRule& r : *rules) {
     v1::StreamRule* out = response->add_rules();
     ToProto(r, out);
-    out->set_owned(access->client->Owns(r));
+    out->set_owned((*access)->Owns(r));
   }
   return grpc::Status::OK;
 }
@@ -85,12 +106,12 @@ grpc::Status SourceControlService::ListRules(grpc::ServerContext* context, const
 grpc::Status SourceControlService::AddRules(grpc::ServerContext* context, const v1::AddRulesRequest* request,
                                             v1::AddRulesResponse* response) {
   if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
-  auto access = Rules(config_);
+  auto access = Rules(config_, rules_);
   if (!access.ok()) return control::ToGrpc(access.status());
   std::vector<StreamRule> rules;
   for (const auto& r : request->rules()) rules.push_back({r.value(), r.tag()});
   response->set_dry_run(request->dry_run());
-  auto result = access->client->AddRules(rules, request->dry_run());
+  auto result = (*access)->AddRules(rules, request->dry_run());
   if (!result.ok()) {
     if (absl::IsInvalidArgument(result.status())) {
       // X's reasons, per rule, in the answer (nothing was added).
@@ -107,9 +128,9 @@ grpc::Status SourceControlService::AddRules(grpc::ServerContext* context, const 
 grpc::Status SourceControlService::DeleteRules(grpc::ServerContext* context, const v1::DeleteRulesRequest* request,
                                                v1::DeleteRulesResponse* response) {
   if (grpc::Status auth = auth_->Check(context); !auth.ok()) return auth;
-  auto access = Rules(config_);
+  auto access = Rules(config_, rules_);
   if (!access.ok()) return control::ToGrpc(access.status());
-  auto current = access->client->ListRules();
+  auto current = (*access)->ListRules();
   if (!current.ok()) return control::ToGrpc(current.status());
   std::vector<ActiveRule> doomed;
   auto named = [&](const std::string& what, bool by_id) {
@@ -125,7 +146,7 @@ grpc::Status SourceControlService::DeleteRules(grpc::ServerContext* context, con
   for (const auto& id : request->ids()) named(id, true);
   for (const auto& value : request->values()) named(value, false);
   response->set_dry_run(request->dry_run());
-  auto result = access->client->DeleteRules(doomed, request->dry_run());
+  auto result = (*access)->DeleteRules(doomed, request->dry_run());
   if (!result.ok()) return control::ToGrpc(result.status());
   for (const ActiveRule& r : result->deleted) ToProto(r, response->add_deleted());
   return grpc::Status::OK;
@@ -140,7 +161,7 @@ grpc::Status SourceControlService::GetCursor(grpc::ServerContext* context, const
   response->set_key(key);
   response->set_cursor_topic(config->cursor_topic);
   if (config->cursor_topic.empty()) return grpc::Status::OK;
-  auto values = common::ReadCompactedTopic(config->bootstrap_servers, config->cursor_topic, kAdminTimeout);
+  auto values = admin_->ReadCompactedTopic(config->bootstrap_servers, config->cursor_topic, kAdminTimeout);
   if (!values.ok()) return control::ToGrpc(values.status());
   auto it = values->find(key);
   if (it != values->end()) {
@@ -169,7 +190,7 @@ grpc::Status SourceControlService::ResetCursor(grpc::ServerContext* context, con
   common::KafkaProducerOptions options = config->producer;
   options.bootstrap_servers = config->bootstrap_servers;
   options.client_id = config->name + "-control";
-  auto producer = common::CreateKafkaProducer(options);
+  auto producer = producer_(options);
   if (!producer.ok()) return control::ToGrpc(producer.status());
   const std::string key = SourceApp::CursorKeyFor(*config);
   common::ProducerRecord record;

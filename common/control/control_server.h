@@ -26,6 +26,23 @@
 namespace tweetstream::control {
 
 // absl::Status -> grpc::Status, same code and message.
+//
+// What the codes of every control-plane RPC mean, the same in tweet-source and tweet-sink (and what
+// tweetctl tells the user to do):
+//   RESOURCE_EXHAUSTED  an upstream's quota or rate limit (X's 429: the window, or the usage cap, as
+//                       the message says): retry after the reset, not sooner
+//   UNAVAILABLE         an upstream cannot be reached or is down (no Kafka broker answers, X's 5xx or
+//                       no answer, Elasticsearch down): retry later with backoff
+//   DEADLINE_EXCEEDED   an upstream did not answer in time: retry
+//   FAILED_PRECONDITION the connector's state or configuration forbids it (not STOPPED, no token, a
+//                       group with active members): change that first
+//   INVALID_ARGUMENT    the request is wrong (a bad offset, a rule X rejects): do not retry as is
+//   NOT_FOUND           a topic or index the request names does not exist
+//   UNAUTHENTICATED / PERMISSION_DENIED   our token (ControlAuth), or an upstream's credentials
+// The services pass their libraries' codes through unchanged (XHttpError in x_api_client.h maps every
+// X answer; KafkaAdmin in common/kafka_admin.h every broker answer), so these meanings hold there.
+// (EsClient's RESOURCE_EXHAUSTED for a 413 "split the bulk" is a data-plane code: no RPC returns it;
+// the sink's RPCs ask Kafka only, and the probe's Elasticsearch count is -1 when unknown.)
 grpc::Status ToGrpc(const absl::Status& status);
 
 // Checks the bearer token of a call (constant-time); OK for every call when no token is configured.

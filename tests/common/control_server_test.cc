@@ -269,11 +269,14 @@ TEST_F(ControlServerTest, TokenIsRequiredWhenConfigured) {
 // what catches a new method that forgets it. Health stays open.
 TEST_F(ControlServerTest, EveryMethodOfEveryServiceRefusesACallWithoutTheToken) {
   auth_ = std::make_unique<ControlAuth>("t0k3n");
+  common::RdKafkaAdmin admin;  // never asked: every call is refused first
   source::SourceControlService source_service(
-      host_.get(), []() -> absl::StatusOr<source::SourceConfig> { return source::SourceConfig(); }, auth_.get());
+      host_.get(), []() -> absl::StatusOr<source::SourceConfig> { return source::SourceConfig(); }, auth_.get(),
+      &admin);
   sink::DeadLetterLedger ledger;
   sink::SinkControlService sink_service(
-      host_.get(), []() -> absl::StatusOr<sink::SinkConfig> { return sink::SinkConfig(); }, &ledger, auth_.get());
+      host_.get(), []() -> absl::StatusOr<sink::SinkConfig> { return sink::SinkConfig(); }, &ledger, auth_.get(),
+      &admin);
   ControlServerOptions options;
   options.address = "127.0.0.1:0";
   auto started = ControlServer::Start(options, host_.get(), config_.get(), &metrics_, auth_.get(),
