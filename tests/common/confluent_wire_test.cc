@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "source-connector/source_app.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tweetstream/tweet/v1/tweet.pb.h"
 
 namespace tweetstream::testing {

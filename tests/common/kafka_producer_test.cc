@@ -18,7 +18,7 @@
 #include "common/kafka_producer.h"
 #include "common/metrics.h"
 #include "gtest/gtest.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/common/test_util.h"
 
 namespace tweetstream::testing {

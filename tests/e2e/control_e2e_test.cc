@@ -148,12 +148,25 @@ TEST_F(ControlE2eTest, SinkLifecycleConfigMetricsAndClients) {
   v1::ConnectorStatus paused;
   ASSERT_TRUE(control.connector->Pause(Ctx().get(), {}, &paused).ok());
   EXPECT_EQ(paused.state(), v1::CONNECTOR_STATE_PAUSED);
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // the batch open at the pause is flushed
+  // The batch open at the pause is flushed: wait until nothing is in flight (a condition, not a sleep).
+  const auto until_drained = Clock::now() + std::chrono::seconds(30);
+  v1::ConnectorStatus drained = control.Status();
+  while ((drained.sink().in_flight_bulks() > 0 || drained.sink().pending_records() > 0) && Clock::now() < until_drained) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    drained = control.Status();
+  }
+  ASSERT_EQ(drained.sink().in_flight_bulks(), 0) << "bulks still in flight 30 s after the pause";
+  ASSERT_EQ(drained.sink().pending_records(), 0) << "records still pending 30 s after the pause";
   const int64_t held = Count();
   const int64_t topic_before = control.EndOffsets();
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  // While the topic grows by 500 tweets (bounded wait), the index must not move.
+  const auto until_grown = Clock::now() + std::chrono::seconds(60);
+  while (control.EndOffsets() <= topic_before + 500 && Clock::now() < until_grown) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_GT(control.EndOffsets(), topic_before + 500) << "the source did not keep producing during the pause";
   EXPECT_EQ(Count(), held) << "the document count moved while the sink was paused";
-  EXPECT_GT(control.EndOffsets(), topic_before + 500) << "tweets did not keep arriving during the pause";
+  EXPECT_EQ(control.Status().state(), v1::CONNECTOR_STATE_PAUSED);
   // Resume only while PAUSED; pause only while RUNNING.
   v1::ConnectorStatus ignored;
   EXPECT_EQ(control.connector->Restart(Ctx().get(), {}, &ignored).ok(), true);  // from PAUSED: a restart is allowed

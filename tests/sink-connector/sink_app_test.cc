@@ -19,8 +19,8 @@
 #include "gtest/gtest.h"
 #include "sink-connector/offset_tracker.h"
 #include "sink-connector/sink_app.h"
-#include "tests/common/fake_consumer.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_consumer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/fake_x_api/fake_x_api_server.h"
 #include "tweetstream/tweet/v1/tweet.pb.h"
 

@@ -19,7 +19,7 @@
 #include "common/clock.h"
 #include "source-connector/replay_reader.h"
 #include "source-connector/source_app.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/common/test_util.h"
 #include "tweetstream/tweet/v1/tweet.pb.h"
 

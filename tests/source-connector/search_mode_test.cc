@@ -16,7 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "source-connector/source_app.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/common/test_util.h"
 #include "tests/fake_x_api/fake_search_index.h"
 #include "tests/fake_x_api/fake_x_api_server.h"

@@ -15,7 +15,7 @@
 #include "source-connector/cursor_store.h"
 #include "source-connector/source_control.h"
 #include "source-connector/x_api_client.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/fakes/fake_data_plane.h"
 #include "tests/fakes/fake_kafka_admin.h"
 #include "tests/fakes/fake_rules_api.h"

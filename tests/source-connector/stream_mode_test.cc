@@ -35,7 +35,7 @@
 #include "gtest/gtest.h"
 #include "source-connector/cursor_store.h"
 #include "source-connector/source_app.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "tests/common/test_util.h"
 #include "tests/fake_x_api/fake_search_index.h"
 #include "tests/fake_x_api/fake_stream_publisher.h"

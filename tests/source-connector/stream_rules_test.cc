@@ -18,7 +18,7 @@
 #include "absl/time/clock.h"
 #include "common/http_client.h"
 #include "source-connector/source_app.h"
-#include "tests/common/fake_producer.h"
+#include "tests/fakes/fake_producer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/test_util.h"
