@@ -22,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "tools/tweetctl/client.h"
 #include "tools/tweetctl/format.h"
-#include "tools/tweetctl/tweetctl.h"
+#include "tools/tweetctl/options.h"
 
 namespace tweetstream::tweetctl {
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace tweetstream::tweetctl {
@@ -64,6 +65,38 @@ std::string CommandList() {
     }
   }
   return text;
+}
+
+std::string UsageText() {
+  return absl::StrCat(R"(tweetctl: control tweet-source and tweet-sink over their gRPC control API.
+
+usage: tweetctl [--source ADDR] [--sink ADDR] [--json] [--timeout 10s] [--token-file F] [--tls-ca F]
+                <command> [args]
+
+commands:
+)",
+                      CommandList(), R"(
+flags (each also read from the environment, e.g. TWEETCTL_SINK=host:port; the command line wins):
+  --source ADDR      tweet-source's control address (default 127.0.0.1:50051)
+  --sink ADDR        tweet-sink's control address (default 127.0.0.1:50052)
+  --json             JSON on stdout (proto field names; 64-bit integers as strings, as the protobuf
+                     JSON mapping prints them); diagnostics always go to stderr
+  --timeout D        deadline of every call, e.g. 500ms, 10s (watch: the longest wait for an update
+                     beyond --interval; stop, restart and config set wait at least 2 minutes)
+  --token-file F     file holding the bearer token; otherwise TWEETCTL_TOKEN. Sent as
+                     `authorization: Bearer <token>`, never printed
+  --tls-ca F         use TLS, trusting the CA certificates (PEM) in F
+  --listen ADDR      dashboard: where the page is served (default 127.0.0.1:8088; no authentication,
+                     so keep it on loopback or behind a proxy that has some)
+  Use `--` before rule values that start with '-': tweetctl rules add -- '-is:retweet #kafka'
+
+exit codes:
+  0  ok
+  1  the connector answered with an error, or is not healthy / FAILED (or a validation failed)
+  2  usage error: unknown command, bad argument, unreadable token or CA file
+  3  unreachable: UNAVAILABLE or DEADLINE_EXCEEDED (nothing answered in time)
+  With several connectors the worst applies (2 > 3 > 1 > 0).
+)");
 }
 
 }  // namespace tweetstream::tweetctl

@@ -31,4 +31,7 @@ const Command* FindCommand(const std::string& name);
 // before (commands sharing it) is printed once.
 std::string CommandList();
 
+// The --help text: synopsis, commands (CommandList), flags, environment, exit codes.
+std::string UsageText();
+
 }  // namespace tweetstream::tweetctl
