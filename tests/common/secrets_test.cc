@@ -1,20 +1,14 @@
-// Secrets from the environment or a file (common/secrets.h), and the environment twins of flags
-// (common/env_flags.h): what a user's file or variable can hold, and what the error then says (never
-// the secret itself).
+// Secrets from the environment or a file (common/secrets.h): what a user's file or variable can hold,
+// and what the error then says (never the secret itself). The environment twins of flags are
+// env_flags_test.cc's.
 
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <string>
-#include <vector>
 
-#include "absl/flags/flag.h"
-#include "common/env_flags.h"
 #include "common/secrets.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-ABSL_FLAG(int, secretstest_count, 5, "a flag for the environment-twin tests");
 
 namespace tweetstream::common {
 namespace {
@@ -105,50 +99,6 @@ TEST(WriteFileAtomicallyTest, ReplacesTheFileWholeAndNamesAPathItCannotWrite) {
   absl::Status s = WriteFileAtomically("/nonexistent/dir/status.json", "x");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(s.message()), HasSubstr("/nonexistent/dir/status.json"));
-}
-
-TEST(EnvFlagsTest, TheTwinOfAFlagIsThePrefixAndTheUpperCaseName) {
-  EXPECT_EQ(EnvNameForFlag("TWEET_SINK", "es_url"), "TWEET_SINK_ES_URL");
-  EXPECT_EQ(EnvNameForFlag("TWEET_SOURCE", "max-results"), "TWEET_SOURCE_MAX_RESULTS");
-}
-
-TEST(EnvFlagsTest, AValueThatDoesNotParseNamesTheVariable) {
-  setenv("TSTEST_SECRETSTEST_COUNT", "many", 1);
-  absl::Status s = ApplyEnvironmentToFlags("TSTEST");
-  unsetenv("TSTEST_SECRETSTEST_COUNT");
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("TSTEST_SECRETSTEST_COUNT"));
-  setenv("TSTEST_SECRETSTEST_COUNT", "7", 1);
-  EXPECT_TRUE(ApplyEnvironmentToFlags("TSTEST").ok());
-  unsetenv("TSTEST_SECRETSTEST_COUNT");
-  EXPECT_EQ(absl::GetFlag(FLAGS_secretstest_count), 7);
-}
-
-TEST(EnvFlagsTest, DashesBecomeUnderscoresInNamesOnlyAndNothingAfterABareDoubleDash) {
-  std::vector<std::string> args = {"prog", "--es-url=http://a-b.example:9200/x-y", "-max-results", "5", "--",
-                                   "--not-a-flag"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  std::vector<std::string> storage;
-  std::vector<char*> out = NormalizeFlagNames(static_cast<int>(argv.size()), argv.data(), &storage);
-  ASSERT_EQ(out.size(), 6u);
-  EXPECT_STREQ(out[1], "--es_url=http://a-b.example:9200/x-y");
-  EXPECT_STREQ(out[2], "-max_results");
-  EXPECT_STREQ(out[3], "5");
-  EXPECT_STREQ(out[4], "--");
-  EXPECT_STREQ(out[5], "--not-a-flag");
-}
-
-TEST(EnvFlagsTest, KeyValueItemsKeepEqualsSignsInTheValueAndRefuseItemsWithoutAKey) {
-  std::map<std::string, std::string> out;
-  ASSERT_TRUE(ParseKeyValues({"sasl.jaas=a=b", "acks=all"}, "producer-property", &out).ok());
-  EXPECT_EQ(out["sasl.jaas"], "a=b");
-  EXPECT_EQ(out["acks"], "all");
-  for (const char* bad : {"=x", "novalue"}) {
-    absl::Status s = ParseKeyValues({bad}, "producer-property", &out);
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(std::string(s.message()), HasSubstr("producer-property")) << bad;
-  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tools/tweetctl/args.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -146,6 +147,11 @@ bool IsNumericId(const std::string& text) {
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  // std::ifstream opens a directory on Linux and its read fails without marking the stream bad.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": a directory, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream content;
