@@ -233,7 +233,9 @@ TEST_F(SinkControlTest, EveryMethodChecksTheTokenBeforeAskingKafka) {
   EXPECT_EQ(service.GetDeadLetterStats(&context_, nullptr, &stats).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(admin_.Calls().empty());
   grpc::ServerContext with_token;
-  grpc::testing::ServerContextTestSpouse(&with_token).AddClientMetadata("authorization", "Bearer s3cret");
+  // The spouse owns the metadata strings the context points at: it must outlive the calls.
+  grpc::testing::ServerContextTestSpouse spouse(&with_token);
+  spouse.AddClientMetadata("authorization", "Bearer s3cret");
   EXPECT_TRUE(service.GetOffsets(&with_token, nullptr, &offsets).ok());
 }
 

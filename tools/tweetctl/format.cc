@@ -1,5 +1,7 @@
 #include "tools/tweetctl/format.h"
 
+#include <cmath>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +58,8 @@ std::string FormatSeconds(int64_t seconds) {
 std::string Known(int64_t value) { return value < 0 ? "unknown" : absl::StrCat(value); }
 
 std::string FormatDouble(double value) {
-  if (value == static_cast<double>(static_cast<int64_t>(value)) && value < 1e15 && value > -1e15) {
+  // The range first: casting a double outside int64_t's range (1e20) is undefined behaviour.
+  if (value < 1e15 && value > -1e15 && value == std::trunc(value)) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
   return absl::StrFormat("%.6g", value);
